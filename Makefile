@@ -1,0 +1,66 @@
+# HeiCADLearn course book. Two commands set up everything:
+#   make book   # create .venv, install pinned requirements + helper package + web assets, build the executed site
+#   make test   # run the whole test suite (builds the book first if needed)
+SHELL := /bin/bash
+.DEFAULT_GOAL := book
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Downloads are cached inside the checkout (git-ignored); the mirror HEICADLEARN_DATA is read first.
+export HEICADLEARN_CACHE ?= $(CURDIR)/data/cache
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED := 0
+
+.PHONY: book test serve clean clean-cache lint help chapter
+
+help:
+	@echo "make book | make test | make serve | make lint | make clean | make clean-cache"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt code/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e ./code
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+book: $(VENV)/.installed node_modules/.installed
+	@start=$$(date +%s); \
+	if $(BIN)/jupyter-book build . --builder html -n -W --keep-going; then \
+	  echo "Built _build/html in $$(( $$(date +%s) - start )) s"; \
+	else \
+	  echo "Build FAILED. Execution reports (one per failing chapter):"; \
+	  ls -1 _build/html/reports/ 2>/dev/null | sed 's|^|  _build/html/reports/|' || true; \
+	  exit 1; \
+	fi
+
+test: book
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/pre-commit run --all-files
+
+serve:
+	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
+	@echo "Serving the book at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(PORT) --bind $(HOST) --directory _build/html
+
+clean:
+	rm -rf _build
+
+clean-cache: clean
+	rm -rf .jupyter_cache data/cache
+
+# While writing one chapter: strict build of a temporary copy that executes only that chapter.
+chapter: $(VENV)/.installed node_modules/.installed
+	@test -n "$(NAME)" || { echo "usage: make chapter NAME=<chapter file name without .md>"; exit 2; }
+	$(BIN)/python scripts/build_chapter.py $(NAME)
