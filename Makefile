@@ -39,7 +39,7 @@ book: $(VENV)/.installed node_modules/.installed
 	  echo "Built _build/html in $$(( $$(date +%s) - start )) s"; \
 	else \
 	  echo "Build FAILED. Execution reports (one per failing chapter):"; \
-	  ls -1 _build/html/reports/ 2>/dev/null | sed 's|^|  _build/html/reports/|' || true; \
+	  find _build/html/reports -name '*.err.log' 2>/dev/null | sed 's|^|  |' || true; \
 	  exit 1; \
 	fi
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from heicadlearn import data
 from heicadlearn.data import (
     ChecksumError,

@@ -427,9 +427,7 @@ def _sample_labels() -> dict[str, tuple[str, int, str, str]]:
             for row in rows
         }
     except (KeyError, ValueError) as exc:
-        raise CorruptFileError(
-            f"{table} is not in the format of ChestX-ray14's Data_Entry_2017.csv ({exc})."
-        ) from exc
+        raise CorruptFileError(f"{table} is not in the format of ChestX-ray14's Data_Entry_2017.csv ({exc}).") from exc
 
 
 def load_chestxray14_samples() -> list[XraySample]:

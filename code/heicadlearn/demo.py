@@ -175,7 +175,7 @@ class StaticDemo:
         self.controls = controls
         self.frames = []
         for combo in itertools.product(*(range(s) for s in sizes)):
-            kwargs = {name: c.options[i][1] for (name, c), i in zip(controls.items(), combo)}
+            kwargs = {name: c.options[i][1] for (name, c), i in zip(controls.items(), combo, strict=True)}
             frame = _run_once(func, kwargs, dpi)
             if "img" in frame:
                 frame["alt"] = _alt_for(alt, kwargs)
@@ -230,16 +230,19 @@ class StaticDemo:
             if "img" in first
             else ""
         )
-        text = f'<pre class="hcl-demo-text">{html.escape(first.get("text", ""))}</pre>' if any(
-            "text" in f for f in self.frames
-        ) else ""
-        table = f'<div class="hcl-demo-html">{first.get("html", "")}</div>' if any(
-            "html" in f for f in self.frames
-        ) else ""
+        text = (
+            f'<pre class="hcl-demo-text">{html.escape(first.get("text", ""))}</pre>'
+            if any("text" in f for f in self.frames)
+            else ""
+        )
+        table = (
+            f'<div class="hcl-demo-html">{first.get("html", "")}</div>' if any("html" in f for f in self.frames) else ""
+        )
         payload = json.dumps({"sizes": sizes, "frames": self.frames}, separators=(",", ":"))
         payload = payload.replace("</", "<\\/")
         return (
-            f'<div class="hcl-demo" id="{self.id}" role="group" aria-label="Interactive demo: {html.escape(self.title)}">'
+            f'<div class="hcl-demo" id="{self.id}" role="group" '
+            f'aria-label="Interactive demo: {html.escape(self.title)}">'
             f'<div class="hcl-demo-controls">{controls}</div>'
             f'<div class="hcl-demo-output" aria-live="polite">{img}{text}{table}</div>'
             f'<p class="hcl-demo-note">Precomputed when the book was built for {len(self.frames)} settings; '
@@ -275,14 +278,19 @@ def _live(func: Callable, controls: dict[str, Control]):
     for name, c in controls.items():
         if c.kind == "slider":
             made[name] = widgets.SelectionSlider(
-                options=list(c.options), value=c.options[c.default][1], description=c.label,
-                style={"description_width": "initial"}, continuous_update=False,
+                options=list(c.options),
+                value=c.options[c.default][1],
+                description=c.label,
+                style={"description_width": "initial"},
+                continuous_update=False,
             )
         elif c.kind == "toggle":
             made[name] = widgets.Checkbox(value=bool(c.default), description=c.label)
         else:
             made[name] = widgets.Dropdown(
-                options=list(c.options), value=c.options[c.default][1], description=c.label,
+                options=list(c.options),
+                value=c.options[c.default][1],
+                description=c.label,
                 style={"description_width": "initial"},
             )
 
@@ -296,7 +304,9 @@ def _live(func: Callable, controls: dict[str, Control]):
     return widgets.VBox([widgets.HBox(list(made.values())), out])
 
 
-def demo(func: Callable, *, alt: str | Callable[..., str], title: str | None = None, dpi: int = 72, **controls: Control):
+def demo(
+    func: Callable, *, alt: str | Callable[..., str], title: str | None = None, dpi: int = 72, **controls: Control
+):
     """Show an interactive demo of ``func`` with one control per keyword argument.
 
     ``alt`` describes the figure for screen readers; it is formatted with the current

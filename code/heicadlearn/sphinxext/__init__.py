@@ -209,9 +209,27 @@ def _page_context(app, pagename, templatename, context, doctree):
             "icon": "fas fa-rocket",
             "label": "hcl-launch-buttons",
             "buttons": [
-                {"type": "link", "text": "Open in Colab", "tooltip": "Open in Colab", "icon": "_static/images/logo_colab.png", "url": urls["colab"]},
-                {"type": "link", "text": "Open on JupyterHub", "tooltip": "Open on the university JupyterHub", "icon": "_static/images/logo_jupyterhub.svg", "url": urls["jupyterhub"]},
-                {"type": "link", "text": "Download .ipynb", "tooltip": "Download this chapter as a notebook", "icon": "fas fa-download", "url": download},
+                {
+                    "type": "link",
+                    "text": "Open in Colab",
+                    "tooltip": "Open in Colab",
+                    "icon": "_static/images/logo_colab.png",
+                    "url": urls["colab"],
+                },
+                {
+                    "type": "link",
+                    "text": "Open on JupyterHub",
+                    "tooltip": "Open on the university JupyterHub",
+                    "icon": "_static/images/logo_jupyterhub.svg",
+                    "url": urls["jupyterhub"],
+                },
+                {
+                    "type": "link",
+                    "text": "Download .ipynb",
+                    "tooltip": "Download this chapter as a notebook",
+                    "icon": "fas fa-download",
+                    "url": download,
+                },
             ],
         }
     )

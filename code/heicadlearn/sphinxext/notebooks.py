@@ -186,7 +186,7 @@ def myst_to_markdown(text: str, ctx: LinkContext) -> str:
         in_code = None
         while i < len(lines):
             line = lines[i]
-            plain_fence = re.match(r"^\s*(`{3,}|~{3,})(?!\{)", line)
+            plain_fence = re.match(r"^\s*(`{3,}|~{3,})(?![`~{])", line)
             if in_code:
                 out.append(line)
                 if line.strip().startswith(in_code) and set(line.strip()) == {in_code[0]}:

@@ -1,0 +1,205 @@
+"""End-to-end checks of the real, built book in _build/html (made by `make book`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import nbformat
+import pytest
+
+from .conftest import EXECUTED, ROOT, front_matter, is_executable, toc_docnames
+
+pytestmark = pytest.mark.book
+
+DOCS = toc_docnames()
+CHAPTERS = [d for d in DOCS if is_executable(d)]
+# Traces of the build machine or of TensorFlow's start-up that must never reach a page.
+NOISE = re.compile(
+    r"(/root/|/home/|/tmp/|/work/|\.venv/|site-packages|cudart_stub|absl::InitializeLog|oneDNN custom operations"
+    r"|TF_ENABLE_ONEDNN_OPTS|I0000 00:00|W0000 00:00|E0000 00:00|This TensorFlow binary is optimized|\d+/\d+ ━)"
+)
+
+
+class Page(HTMLParser):
+    """Collects tags and visible text of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.text.append(data)
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def main_content(html: str) -> str:
+    start = html.find('<article class="bd-article"')
+    end = html.find("</article>", start)
+    return html[start:end] if start != -1 else html
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_every_toc_entry_has_a_page(site, doc):
+    assert (site / f"{doc}.html").is_file()
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_every_code_cell_ran_in_order(doc):
+    nb = nbformat.read(EXECUTED / f"{doc}.ipynb", as_version=4)
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), f"cells not run top to bottom: {counts}"
+    figures = [c for c in nb.cells if c.cell_type == "code" and "figure" in c.metadata.get("mystnb", {})]
+    for cell in figures:
+        kinds = {k for o in cell.outputs for k in o.get("data", {})}
+        assert "image/png" in kinds, f"captioned figure without an image: {cell.source[:60]!r}"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_no_errors_noise_or_machine_paths_in_outputs(site, doc):
+    nb = nbformat.read(EXECUTED / f"{doc}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        expected_error = "raises-exception" in cell.metadata.get("tags", [])
+        for out in cell.outputs:
+            if out.output_type == "error":
+                assert expected_error, f"unexpected error output in {doc}: {out.ename}: {out.evalue}"
+            if out.output_type == "stream":
+                assert out.name == "stdout", f"stderr output in {doc}: {out.text[:200]}"
+            text = json.dumps(out)
+            assert not NOISE.search(text), f"{doc}: {NOISE.search(text).group(0)!r} in {text[:300]}"
+    html = main_content((site / f"{doc}.html").read_text(encoding="utf-8"))
+    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+    assert not NOISE.search(html), f"{doc}: {NOISE.search(html).group(0)!r} on the page"
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_pages_load_nothing_from_other_hosts(site, doc):
+    page = parse(site / f"{doc}.html")
+    for tag, attrs in page.tags:
+        url = None
+        if tag in ("script", "img", "iframe", "source", "video", "audio"):
+            url = attrs.get("src")
+        elif tag == "link" and attrs.get("rel") not in ("canonical", None):
+            url = attrs.get("href")
+        if url:
+            assert not re.match(r"^(https?:)?//", url), f"{doc} loads {url} from another host"
+    html = (site / f"{doc}.html").read_text(encoding="utf-8")
+    for host in ("unpkg.com", "cdn.jsdelivr.net", "cdnjs.cloudflare.com", "googletagmanager", "plausible.io"):
+        assert host not in html, f"{doc} mentions {host}"
+
+
+def test_mathjax_is_served_by_the_site(site):
+    html = (site / "book/regression_to_nn.html").read_text(encoding="utf-8")
+    assert 'src="../_static/mathjax/tex-chtml.js' in html
+    assert (site / "_static/mathjax/tex-chtml.js").is_file()
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_launch_buttons_open_the_generated_notebook(site, doc):
+    page = parse(site / f"{doc}.html")
+    links = {
+        a.get("class", ""): a["href"] for t, a in page.tags if t == "a" and "hcl-launch-button" in a.get("class", "")
+    }
+    colab = next(v for k, v in links.items() if "colab" in k)
+    hub = next(v for k, v in links.items() if "hub" in k)
+    download = next(v for k, v in links.items() if "download" in k)
+    expected = f"_notebooks/{doc}.ipynb"
+    c = urlparse(colab)
+    assert (c.scheme, c.netloc) == ("https", "colab.research.google.com")
+    assert c.path.endswith("/blob/notebooks/" + expected)
+    h = urlparse(hub)
+    assert h.scheme == "https" and h.path == "/hub/user-redirect/git-pull"
+    query = parse_qs(h.query)
+    assert query["branch"] == ["notebooks"] and query["repo"][0].startswith("https://github.com/")
+    repo = query["repo"][0].rstrip("/").rsplit("/", 1)[1]
+    assert query["urlpath"] == [f"lab/tree/{repo}/{expected}"]
+    assert " " not in hub and "/" not in h.query.split("urlpath=")[1], "hub URL must be URL-encoded"
+    # Strip the host (and the repository prefix): the notebook is at that path in the site.
+    for path in (unquote(c.path.split("/blob/notebooks/", 1)[1]), query["urlpath"][0].split(f"{repo}/", 1)[1]):
+        assert (site / path).is_file(), path
+    assert (site / doc).parent.joinpath(download).resolve() == (site / expected).resolve()
+
+
+@pytest.mark.parametrize("doc", [d for d in DOCS if not is_executable(d)])
+def test_pages_without_code_have_no_launch_buttons(site, doc):
+    assert "hcl-launch-button" not in (site / f"{doc}.html").read_text(encoding="utf-8")
+
+
+def test_no_launch_link_points_at_markdown(site):
+    for html in site.rglob("*.html"):
+        for url in re.findall(r'href="([^"]+)"', html.read_text(encoding="utf-8")):
+            if "colab.research.google.com" in url or "git-pull" in url or "binder" in url:
+                assert ".md" not in unquote(url), f"{html.name}: {url}"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_gpu_note_matches_front_matter(site, doc):
+    wants = (front_matter(doc).get("heicadlearn") or {}).get("accelerator") == "GPU"
+    assert ("hcl-launch-gpu" in (site / f"{doc}.html").read_text(encoding="utf-8")) == wants
+
+
+def test_search_index_covers_the_chapters(site):
+    index = (site / "searchindex.js").read_text(encoding="utf-8")
+    for doc in CHAPTERS:
+        assert f'"{doc}"' in index
+
+
+def cache_records(cache: Path) -> list[tuple]:
+    from jupyter_cache import get_cache
+
+    return sorted((r.pk, r.hashkey, str(r.created)) for r in get_cache(str(cache)).list_cache_records())
+
+
+def test_rebuild_of_a_moved_copy_executes_nothing(tmp_path):
+    """A copy of the repository (another path) with the same cache builds strictly without executing."""
+    cache = ROOT / ".jupyter_cache"
+    before = cache_records(cache)
+    assert len(before) >= len(CHAPTERS), "every chapter should have a cached execution"
+    copy = tmp_path / "checkout"
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    shutil.copytree(cache, copy / ".jupyter_cache")
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    env = dict(os.environ)
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/jupyter-book"), "build", ".", "--builder", "html", "-n", "-W", "--keep-going"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1200,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Executing notebook" not in result.stdout + result.stderr
+    assert cache_records(copy / ".jupyter_cache") == before, "the rebuild executed a notebook"
+    assert (copy / "_build/html/book/welcome.html").is_file()

@@ -1,0 +1,254 @@
+"""The published site in a real browser: Debian's Chromium driven by Playwright, network cut.
+
+The site is served on 127.0.0.1; every request to another host is recorded and aborted.
+Full-page screenshots of every page are saved under _build/screenshots/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from .conftest import ROOT, is_executable, toc_docnames
+
+pytestmark = pytest.mark.browser
+
+DOCS = toc_docnames()
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+GENERIC_ALT = {"", "image", "png", "figure", "output image from code cell above", "_images"}
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        pytest.fail(
+            "No Chromium found for the browser tests. Install Debian's package (`apt-get install chromium`) "
+            "or set CHROMIUM_PATH to a Chromium/Chrome executable."
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A page opened with every request, console error and failure recorded."""
+
+    def __init__(self, browser, base, path, width=1280):
+        self.base_host = urlparse(base).netloc
+        self.foreign, self.failed, self.errors, self.bad_status = [], [], [], []
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
+        self.page.goto(urljoin(base, path), wait_until="load")
+        self.wait_for_mathjax()
+
+    def _route(self, route):
+        url = urlparse(route.request.url)
+        if url.scheme in ("data", "blob") or url.netloc == self.base_host:
+            route.continue_()
+        else:
+            self.foreign.append(route.request.url)
+            route.abort()
+
+    def wait_for_mathjax(self):
+        has_mathjax = self.page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')")
+        if has_mathjax:
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            self.page.evaluate("() => MathJax.startup.promise")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def visits(browser, server):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    opened = {}
+    for doc in DOCS:
+        v = Visit(browser, server, f"{doc}.html")
+        v.page.screenshot(path=str(SCREENSHOTS / f"{doc.replace('/', '_')}.png"), full_page=True)
+        opened[doc] = v
+    yield opened
+    for v in opened.values():
+        v.close()
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_no_request_leaves_localhost_and_nothing_fails(visits, doc):
+    v = visits[doc]
+    assert v.foreign == [], f"requests to other hosts: {v.foreign}"
+    assert v.failed == [], v.failed
+    assert v.bad_status == [], v.bad_status
+    assert v.errors == [], f"console errors: {v.errors}"
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_internal_links_and_images_resolve(visits, server, doc):
+    page = visits[doc].page
+    urls = page.evaluate(
+        """() => [...document.querySelectorAll('a[href], img[src]')]
+              .map(e => e.href || e.src).filter(u => u.startsWith(location.origin))"""
+    )
+    for url in sorted({u.split("#")[0] for u in urls}):
+        response = page.request.get(url)
+        assert response.ok, f"{doc}: {response.status} {url}"
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_formulas_are_typeset(visits, doc):
+    text = visits[doc].page.evaluate(
+        """() => { const c = document.querySelector('main').cloneNode(true);
+                   c.querySelectorAll('pre, code, script, style, mjx-container, .hcl-demo').forEach(e => e.remove());
+                   return c.innerText; }"""
+    )
+    for raw in ("\\(", "\\[", "$$", "\\begin{", "\\frac"):
+        assert raw not in text, (
+            f"{doc}: untypeset {raw!r} near {text[max(0, text.find(raw) - 60) : text.find(raw) + 60]!r}"
+        )
+
+
+def test_math_renders_as_mathjax(visits):
+    page = visits["book/regression_to_nn"].page
+    assert page.locator("mjx-container").count() > 0
+
+
+# Every executable chapter has a widget demo except these two (no demo by design).
+DEMO_DOCS = [d for d in DOCS if is_executable(d) and d not in ("book/group_work", "book/jupyterhub_colab")]
+
+
+@pytest.mark.parametrize("doc", DEMO_DOCS)
+def test_every_demo_control_changes_the_output(visits, doc):
+    page = visits[doc].page
+    demos = page.locator(".hcl-demo")
+    assert demos.count() >= 1, f"{doc} has no widget demo"
+    for i in range(demos.count()):
+        demo = demos.nth(i)
+        demo.scroll_into_view_if_needed()
+        controls = demo.locator(".hcl-demo-controls input, .hcl-demo-controls select")
+        for j in range(controls.count()):
+            control = controls.nth(j)
+            before = snapshot(demo)
+            kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+            if kind == "range":
+                control.focus()
+                control.press("End" if control.input_value() != control.get_attribute("max") else "Home")
+            elif kind == "checkbox":
+                control.click()
+            else:
+                options = control.locator("option")
+                current = control.input_value()
+                other = next(
+                    options.nth(k).get_attribute("value")
+                    for k in range(options.count())
+                    if options.nth(k).get_attribute("value") != current
+                )
+                control.select_option(other)
+            after = snapshot(demo)
+            assert after != before, f"{doc}: demo {i} did not change when control {j} ({kind}) changed"
+
+
+def snapshot(demo):
+    return demo.evaluate(
+        """d => [...d.querySelectorAll('.hcl-demo-img, .hcl-demo-text, .hcl-demo-html, output')]
+                 .map(e => e.src || e.textContent || e.innerHTML).join('|')"""
+    )
+
+
+@pytest.mark.parametrize(
+    "query, doc",
+    [
+        ("backpropagation", "book/backpropagation"),
+        ("CheXNet", "book/chexnet"),
+        ("gradient descent", "book/regression_to_nn"),
+        ("convolution", "book/computer_vision"),
+    ],
+)
+def test_search_finds_the_teaching_page(browser, server, query, doc):
+    v = Visit(browser, server, f"search.html?q={query.replace(' ', '+')}")
+    try:
+        v.page.wait_for_selector("#search-results li", timeout=20000)
+        hrefs = v.page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.getAttribute('href'))")
+        assert any(h and h.split("#")[0].split("?")[0].endswith(f"{doc}.html") for h in hrefs), hrefs[:10]
+        assert v.foreign == [] and v.errors == []
+    finally:
+        v.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source():
+    path = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    if not path.is_file():
+        pytest.fail("axe-core is missing: run `npm ci` (make book does).")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_accessibility(visits, axe_source, doc):
+    page = visits[doc].page
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — e.g. {v['nodes'][0]['html'][:120]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], "\n".join(serious)
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_images_have_specific_alt_text(visits, doc):
+    alts = visits[doc].page.evaluate(
+        "() => [...document.querySelectorAll('main img')].map(i => [i.getAttribute('alt'), i.currentSrc.slice(0, 60)])"
+    )
+    for alt, src in alts:
+        assert alt is not None and alt.strip().lower() not in GENERIC_ALT, f"{doc}: image {src} has alt {alt!r}"
+        assert not re.fullmatch(r"[\w/.-]+\.(png|svg|jpg)", alt.strip()), f"{doc}: alt is a file name: {alt!r}"
+    figure_alts = [a for a, s in alts if "logo" not in (a or "").lower()]
+    if len(figure_alts) > 1:
+        assert len(set(figure_alts)) > 1, f"{doc}: every figure has the same alt text"
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_no_horizontal_scroll_on_a_phone(browser, server, doc):
+    v = Visit(browser, server, f"{doc}.html", width=375)
+    try:
+        overflow = v.page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{doc}: {overflow} px of horizontal scroll at 375 px width"
+        if doc == "book/welcome":
+            v.page.screenshot(path=str(SCREENSHOTS / "phone_book_welcome.png"), full_page=False)
+    finally:
+        v.close()
