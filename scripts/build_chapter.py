@@ -39,6 +39,7 @@ def main(name: str) -> int:
     for item in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / item, work / item)
     shutil.copytree(ROOT / "book", work / "book")
+    shutil.copytree(ROOT / "_static", work / "_static")
     shutil.copytree(ROOT / "data", work / "data", ignore=shutil.ignore_patterns("cache"))
     (work / "node_modules").symlink_to(ROOT / "node_modules")
     config = yaml.safe_load((work / "_config.yml").read_text())

@@ -39,6 +39,7 @@ def make_book(tmp_path: Path, pages: dict[str, str]) -> Path:
     (book / "_config.yml").write_text(yaml.safe_dump(config))
     shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")
     (book / "node_modules").symlink_to(ROOT / "node_modules")
+    shutil.copytree(ROOT / "_static", book / "_static")
     names = list(pages)
     toc = {"format": "jb-book", "root": f"book/{names[0]}"}
     if len(names) > 1:
