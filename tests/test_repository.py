@@ -68,3 +68,15 @@ def test_no_data_or_binaries_are_committed():
 def test_no_package_named_code_and_one_helper_package():
     assert not (ROOT / "code" / "__init__.py").exists()
     assert (ROOT / "code" / "heicadlearn" / "__init__.py").is_file()
+
+
+def test_lint_is_clean():
+    """The pre-commit hooks' checks, without fixing: ruff, ruff-format, codespell."""
+    bin_dir = ROOT / ".venv" / "bin"
+    for cmd in (
+        [bin_dir / "ruff", "check", "code", "tests", "scripts"],
+        [bin_dir / "ruff", "format", "--check", "code", "tests", "scripts"],
+        [bin_dir / "codespell", "book", "code", "tests", "scripts", "README.md", "CONTRIBUTING.md", "data/README.md"],
+    ):
+        result = subprocess.run([str(c) for c in cmd], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, f"{cmd[0].name} {cmd[1]}: {result.stdout[-2000:]}{result.stderr[-2000:]}"

@@ -44,13 +44,7 @@ def loss_grid(x, y, w_values, b_values) -> tuple[np.ndarray, np.ndarray, np.ndar
     y_mean = y.mean()
     yc = y - y_mean
     Bc = B - y_mean
-    L = (
-        W**2 * np.mean(x * x)
-        + 2 * W * Bc * x.mean()
-        + Bc**2
-        - 2 * W * np.mean(x * yc)
-        + np.mean(yc * yc)
-    )
+    L = W**2 * np.mean(x * x) + 2 * W * Bc * x.mean() + Bc**2 - 2 * W * np.mean(x * yc) + np.mean(yc * yc)
     return W, B, np.maximum(L, 0.0)
 
 
@@ -60,7 +54,8 @@ def draw_network(
     layer_labels: Sequence[str] | None = None,
     node_labels: Sequence[Sequence[str] | None] | None = None,
     colors: Sequence[str] | None = None,
-    radius: float = 0.18,
+    radius: float = 0.3,
+    spacing: float = 2.0,
 ):
     """Draw a fully connected network on ``ax``: one column of circles per layer.
 
@@ -68,7 +63,9 @@ def draw_network(
     ``[4, 3, 1]``. ``layer_labels`` are written under the columns,
     ``node_labels`` (one list per layer, or ``None``) inside the circles.
     Every neuron is joined by a line to every neuron of the next layer: each
-    line stands for one weight. Returns ``ax``.
+    line stands for one weight. ``radius`` is the size of a circle and ``spacing`` the
+    distance between layers, both in units of the vertical distance between neurons.
+    Returns ``ax``.
     """
     from matplotlib.patches import Circle
 
@@ -84,7 +81,7 @@ def draw_network(
         # inputs blue, hidden layers green, output orange-red
         colors = [COLORS[0]] + [COLORS[2]] * (len(sizes) - 2) + [COLORS[3]] * (len(sizes) > 1)
     tallest = max(sizes)
-    positions = [[(float(i), (n - 1) / 2 - k) for k in range(n)] for i, n in enumerate(sizes)]
+    positions = [[(i * spacing, (n - 1) / 2 - k) for k in range(n)] for i, n in enumerate(sizes)]
     for left, right in itertools.pairwise(positions):
         for x0, y0 in left:
             for x1, y1 in right:
@@ -96,10 +93,10 @@ def draw_network(
         for k, (x0, y0) in enumerate(column):
             ax.add_patch(Circle((x0, y0), radius, facecolor=colors[i], edgecolor="black", linewidth=0.8, zorder=2))
             if labels is not None:
-                ax.text(x0, y0, labels[k], ha="center", va="center", fontsize=9, color="white", zorder=3)
+                ax.text(x0, y0, labels[k], ha="center", va="center", fontsize=8, color="white", zorder=3)
         if layer_labels is not None:
-            ax.text(float(i), -(tallest - 1) / 2 - 0.6, layer_labels[i], ha="center", va="top", fontsize=10)
-    ax.set_xlim(-0.5, len(sizes) - 0.5)
+            ax.text(i * spacing, -(tallest - 1) / 2 - radius - 0.2, layer_labels[i], ha="center", va="top", fontsize=10)
+    ax.set_xlim(-spacing / 2, (len(sizes) - 0.5) * spacing)
     ax.set_ylim(-(tallest - 1) / 2 - 1.1, (tallest - 1) / 2 + 0.5)
     ax.set_aspect("equal")
     ax.set_axis_off()
