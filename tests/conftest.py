@@ -13,7 +13,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
-EXECUTED = ROOT / "_build" / "jupyter_execute"
 
 
 def toc_docnames() -> list[str]:

@@ -91,6 +91,12 @@ def test_explicit_link_text_and_relative_doc():
     assert myst_to_markdown("{doc}`Back <../welcome>`", ctx) == "[Back](https://s/book/welcome.html)"
 
 
+def test_downloads_and_images_point_at_the_repository_files():
+    ctx = LinkContext(site_url="https://s/", docname="book/group_work", source_url="https://github.com/o/r/raw/abc/")
+    md = myst_to_markdown("Get {download}`the sheet <worksheets/sheet.csv>`.", ctx)
+    assert md == "Get [the sheet](https://github.com/o/r/raw/abc/book/worksheets/sheet.csv)."
+
+
 def test_directives_become_markdown():
     md = myst_to_markdown(
         "```{note}\nCareful {math}`a`.\n```\n\n```{solution} ex-1\n:class: dropdown\nIt is 2.\n```", CTX

@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from .notebooks import LinkContext, chapter_to_notebook, wants_gpu
+from .notebooks import LinkContext, chapter_to_notebook
 
 logger = logging.getLogger(__name__)
 
@@ -150,13 +150,14 @@ def _write_notebook(app, docname: str, text: str) -> tuple[str, bool]:
         citations=getattr(app.env, "heicadlearn_citations", {}),
     )
     repo = app.config.heicadlearn_repository_url.rstrip("/").removesuffix(".git")
+    ctx.source_url = f"{repo}/raw/{app.config.heicadlearn_ref}/"
     package_url = f"git+{repo}@{app.config.heicadlearn_ref}#subdirectory=code"
     nb = chapter_to_notebook(text, ctx, package_url)
     rel = f"{NOTEBOOK_DIR}/{docname}.ipynb"
     out = Path(app.outdir) / rel
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return rel, wants_gpu(nb.metadata)
+    return rel, nb.metadata.get("accelerator") == "GPU"
 
 
 def _launch_html(urls: dict[str, str], download: str, gpu: bool) -> str:
@@ -193,7 +194,11 @@ def _page_context(app, pagename, templatename, context, doctree):
         context["css_files"] = [
             c for c in context["css_files"] if not str(getattr(c, "filename", c)).startswith(("http:", "https:", "//"))
         ]
-    # 2. Launch notebook and buttons for executable chapters.
+    # 2. docutils marks bibliography and footnote entries with the deprecated ARIA role
+    #    "doc-biblioentry" inside role="list", which screen readers and axe reject.
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+    # 3. Launch notebook and buttons for executable chapters.
     if doctree is None or pagename not in app.env.found_docs:
         return
     executable, text = _is_executable(app, pagename)

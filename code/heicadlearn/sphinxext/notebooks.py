@@ -45,13 +45,19 @@ class LinkContext:
     labels: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)  # label -> (docname, anchor, title)
     docs: Mapping[str, str] = field(default_factory=dict)  # docname -> title
     citations: Mapping[str, str] = field(default_factory=dict)  # bib key -> "Author et al. (2017)"
+    source_url: str = ""  # raw files of the repository at the book's commit, e.g. ".../raw/<sha>/"
 
     def page(self, docname: str, anchor: str = "") -> str:
         return f"{self.site_url.rstrip('/')}/{docname}.html" + (f"#{anchor}" if anchor else "")
 
-    def resolve_doc(self, target: str) -> str:
-        """Resolve a {doc} target relative to the current document."""
-        target = target.removesuffix(".md")
+    def file_url(self, target: str) -> str:
+        """URL of a file of the book (an image, a download) in the repository at the book's commit."""
+        path = self.resolve_doc(target, strip_md=False)
+        return f"{(self.source_url or self.site_url).rstrip('/')}/{path}"
+
+    def resolve_doc(self, target: str, strip_md: bool = True) -> str:
+        """Resolve a {doc} target (or a file path) relative to the current document."""
+        target = target.removesuffix(".md") if strip_md else target
         if target.startswith("/"):
             return target.lstrip("/")
         base = self.docname.rsplit("/", 1)[0] if "/" in self.docname else ""
@@ -138,7 +144,7 @@ def _convert_directive(name, arg, options, body, ctx, convert) -> str:
         return f"```{arg}\n" + "\n".join(body) + "\n```"
     if name in ("figure", "image"):
         alt = options.get("alt", "figure")
-        url = f"{ctx.site_url.rstrip('/')}/{ctx.resolve_doc(arg)}"
+        url = ctx.file_url(arg)
         caption = f"\n\n*{inner}*" if inner else ""
         return f"![{alt}]({url}){caption}"
     if name in ("bibliography", "toctree", "tableofcontents", "contents"):
@@ -170,7 +176,7 @@ def _convert_role(m: re.Match, ctx: LinkContext) -> str:
     if name == "math":
         return f"${content}$"
     if name == "download":
-        return f"[{text or target}]({ctx.site_url.rstrip('/')}/{ctx.resolve_doc(target)})"
+        return f"[{text or target}]({ctx.file_url(target)})"
     if name in ("term", "abbr", "sub", "sup", "guilabel", "kbd", "file", "command", "samp", "code"):
         return f"`{text or target}`" if name in ("file", "command", "samp", "code", "kbd") else (text or target)
     return text or target
