@@ -121,7 +121,11 @@ def test_chapter_to_notebook():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "heicadlearn @ git+https://github.com/o/r@abc123#subdirectory=code" in code[0].source
     assert 'find_spec("heicadlearn") is None' in code[0].source
-    assert [c.source for c in code[1:]] == ["x = 1", "assert x == 1"]
+    assert code[1].source == "x = 1"
+    check = code[2]
+    assert check.source.endswith("assert x == 1") and check.source.startswith("# Check of the numbers")
+    assert check.metadata["tags"] == ["remove-cell", "raises-exception"]
+    assert check.metadata["heicadlearn"] == {"check": True}
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     prose = re.sub(r"```python.*?```", "", markdown, flags=re.S)
