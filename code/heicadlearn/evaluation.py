@@ -82,6 +82,15 @@ def sensitivity_specificity(y_true, y_pred) -> tuple[float, float]:
     return sens, spec
 
 
+def _labels_and_scores(y_true, y_score):
+    """Validated boolean labels and float scores, with the number of positives and negatives."""
+    t = _binary(y_true, "y_true")
+    s = np.asarray(y_score, dtype=float).reshape(-1)
+    if t.shape != s.shape:
+        raise ValueError(f"y_true and y_score differ in length ({t.size} vs {s.size})")
+    return t, s, int(t.sum()), int((~t).sum())
+
+
 def roc_curve(y_true, y_score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """False-positive rate, true-positive rate and thresholds of the ROC curve.
 
@@ -89,11 +98,7 @@ def roc_curve(y_true, y_score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     positive, the point (0, 0)) to the most lenient (everything positive, the point (1, 1)).
     A case counts as positive when ``score >= threshold``. Requires both classes.
     """
-    t = _binary(y_true, "y_true")
-    s = np.asarray(y_score, dtype=float).reshape(-1)
-    if t.shape != s.shape:
-        raise ValueError(f"y_true and y_score differ in length ({t.size} vs {s.size})")
-    n_pos, n_neg = int(t.sum()), int((~t).sum())
+    t, s, n_pos, n_neg = _labels_and_scores(y_true, y_score)
     if n_pos == 0 or n_neg == 0:
         raise ValueError("the ROC curve needs at least one positive and one negative case")
     order = np.argsort(-s, kind="mergesort")
@@ -124,11 +129,7 @@ def roc_auc(y_true, y_score) -> float:
     Computed from ranks (the Mann-Whitney U statistic); equal to the trapezoidal area
     under :func:`roc_curve` and to scikit-learn's ``roc_auc_score``.
     """
-    t = _binary(y_true, "y_true")
-    s = np.asarray(y_score, dtype=float).reshape(-1)
-    if t.shape != s.shape:
-        raise ValueError(f"y_true and y_score differ in length ({t.size} vs {s.size})")
-    n_pos, n_neg = int(t.sum()), int((~t).sum())
+    t, s, n_pos, n_neg = _labels_and_scores(y_true, y_score)
     if n_pos == 0 or n_neg == 0:
         return float("nan")
     ranks = _average_ranks(s)
