@@ -13,7 +13,7 @@ import re
 import nbformat
 import pytest
 
-from .conftest import front_matter, is_executable, toc_docnames
+from .conftest import ROOT, front_matter, is_executable, toc_docnames
 
 pytestmark = pytest.mark.notebooks
 
@@ -66,3 +66,28 @@ def test_notebook_runs_top_to_bottom(site, doc, tmp_path, monkeypatch):
         if o.output_type == "error"
     ]
     assert errors == []
+    # Determinism: with fixed seeds, the learner's run prints what the book printed.
+    if doc not in READS_FILES_NEXT_TO_IT:
+        assert printed(nb.cells[2:]) == printed(book_execution(doc).cells)
+
+
+# This chapter reads its worksheet from beside the chapter, or from GitHub; the launch
+# notebook runs in an empty folder without internet, so it prints a different message.
+READS_FILES_NEXT_TO_IT = {"book/group_work"}
+
+
+def printed(cells) -> list[str]:
+    """What each code cell printed (stdout; chunks joined, as their split depends on timing)."""
+    return [
+        "".join(o.text for o in c.outputs if o.output_type == "stream" and o.name == "stdout")
+        for c in cells
+        if c.cell_type == "code"
+    ]
+
+
+def book_execution(doc):
+    from jupyter_cache import get_cache
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    source = read_myst_markdown_notebook((ROOT / f"{doc}.md").read_text(encoding="utf-8"))
+    return get_cache(str(ROOT / ".jupyter_cache")).merge_match_into_notebook(source)[1]
