@@ -1,6 +1,6 @@
 """Quiet, reproducible TensorFlow.
 
-Introduced in the chapter *From linear regression to neural networks* (``book/regression_to_nn.md``).
+Introduced in the chapter *Working on JupyterHub and Colab* (``book/jupyterhub_colab.md``).
 
 TensorFlow prints C++ log lines and oneDNN notices when it is imported unless two
 environment variables are set *before* the import. :func:`import_tensorflow` sets
