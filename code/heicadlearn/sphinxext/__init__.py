@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,6 +34,7 @@ from .notebooks import LinkContext, chapter_to_notebook
 logger = logging.getLogger(__name__)
 
 NOTEBOOK_DIR = "_notebooks"
+DOWNLOAD_ROLE = re.compile(r"\{download\}`(?:[^`<]*<)?([^`<>]+?)>?`")
 MATHJAX_FILES = ("tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors")
 BUILD_ENV = {
     # Widget demos precompute their outputs (heicadlearn.demo.STATIC_ENV).
@@ -157,6 +159,15 @@ def _write_notebook(app, docname: str, text: str) -> tuple[str, bool]:
     out = Path(app.outdir) / rel
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    # Files the chapter offers with {download} travel with the notebook (same relative path),
+    # so that on the hub, where nbgitpuller copies the notebooks branch, the code finds them.
+    source_dir = Path(app.env.doc2path(docname)).parent
+    for target in DOWNLOAD_ROLE.findall(text):
+        src = source_dir / target
+        if src.is_file():
+            dest = out.parent / target
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest)
     return rel, nb.metadata.get("accelerator") == "GPU"
 
 
