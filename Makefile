@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test serve clean clean-cache lint help chapter
+.PHONY: book test serve clean clean-cache lint help chapter robustness
 
 help:
 	@echo "make book | make test | make serve | make lint | make clean | make clean-cache"
@@ -64,3 +64,9 @@ clean-cache: clean
 chapter: $(VENV)/.installed node_modules/.installed
 	@test -n "$(NAME)" || { echo "usage: make chapter NAME=<chapter file name without .md>"; exit 2; }
 	$(BIN)/python scripts/build_chapter.py $(NAME)
+
+# Benchmark (not part of `make test`): re-run the chapters that train or sample with other seeds
+# and on one thread, outside the cache; prints every hidden check and glued value per run.
+SEEDS ?= 1 2 3
+robustness: $(VENV)/.installed
+	$(BIN)/python scripts/robustness.py --seeds "$(SEEDS)"

@@ -13,6 +13,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
+# The strict build that `make book` runs, for fixture books and copies of the repository.
+JUPYTER_BOOK = [str(ROOT / ".venv/bin/jupyter-book"), "build", "--builder", "html", "-n", "-W", "--keep-going"]
+# MyST that must not reach a plain-Markdown launch notebook: directive fences, roles, labels.
+MYST_SYNTAX = re.compile(r"(^\s*(```+|:::+)\{[\w:-]+\})|(\{[\w:-]+\}`)|(^\s*\([\w-]+\)=\s*$)", re.M)
 
 
 def toc_docnames() -> list[str]:
@@ -25,7 +29,35 @@ def toc_docnames() -> list[str]:
 
 
 def is_executable(docname: str) -> bool:
-    return "```{code-cell}" in (ROOT / f"{docname}.md").read_text(encoding="utf-8")
+    from heicadlearn_book.execution import is_executable as has_code_cells
+
+    return has_code_cells((ROOT / f"{docname}.md").read_text(encoding="utf-8"))
+
+
+def jupyter_book(book: Path | str) -> list[str]:
+    """The strict build command for the book in ``book``."""
+    return JUPYTER_BOOK[:2] + [str(book)] + JUPYTER_BOOK[2:]
+
+
+def source_notebook(docname: str):
+    """The chapter as the build executes it (with the digest of its helper modules)."""
+    from heicadlearn_book.execution import with_inputs
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    return read_myst_markdown_notebook(with_inputs((ROOT / f"{docname}.md").read_text(encoding="utf-8")))
+
+
+def cached_execution(docname: str):
+    """The executed notebook the page was rendered from, as jupyter-cache holds it.
+
+    (myst-nb's copy in _build/jupyter_execute lacks the outputs when it came from the cache.)
+    """
+    from jupyter_cache import get_cache
+
+    try:
+        return get_cache(str(ROOT / ".jupyter_cache")).merge_match_into_notebook(source_notebook(docname))[1]
+    except KeyError:
+        pytest.fail(f"{docname} has no cached execution matching its current source and helpers: run `make book`")
 
 
 def front_matter(docname: str) -> dict:

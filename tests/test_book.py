@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import nbformat
 import pytest
 
-from .conftest import ROOT, front_matter, is_executable, toc_docnames
+from .conftest import ROOT, cached_execution, front_matter, is_executable, jupyter_book, toc_docnames
 
 pytestmark = pytest.mark.book
 
@@ -72,19 +72,7 @@ def test_every_toc_entry_has_a_page(site, doc):
 
 
 def executed(doc: str) -> nbformat.NotebookNode:
-    """The executed notebook the page was rendered from, as jupyter-cache holds it.
-
-    (myst-nb's copy in _build/jupyter_execute lacks the outputs when it came from the cache.)
-    """
-    from jupyter_cache import get_cache
-    from myst_nb.core.read import read_myst_markdown_notebook
-
-    source = read_myst_markdown_notebook((ROOT / f"{doc}.md").read_text(encoding="utf-8"))
-    try:
-        _, nb = get_cache(str(ROOT / ".jupyter_cache")).merge_match_into_notebook(source)
-    except KeyError:
-        pytest.fail(f"{doc} has no cached execution matching its current source: run `make book`")
-    return nb
+    return cached_execution(doc)
 
 
 @pytest.mark.parametrize("doc", CHAPTERS)
@@ -212,7 +200,7 @@ def test_rebuild_of_a_moved_copy_executes_nothing(tmp_path):
     (copy / "node_modules").symlink_to(ROOT / "node_modules")
     env = dict(os.environ)
     result = subprocess.run(
-        [str(ROOT / ".venv/bin/jupyter-book"), "build", ".", "--builder", "html", "-n", "-W", "--keep-going"],
+        jupyter_book("."),
         cwd=copy,
         capture_output=True,
         text=True,

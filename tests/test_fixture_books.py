@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import ROOT
+from .conftest import ROOT, jupyter_book
 
 pytestmark = pytest.mark.fixture_book
 
@@ -40,6 +40,7 @@ def make_book(tmp_path: Path, pages: dict[str, str]) -> Path:
     shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")
     (book / "node_modules").symlink_to(ROOT / "node_modules")
     shutil.copytree(ROOT / "_static", book / "_static")
+    shutil.copytree(ROOT / "book/_ext", book / "book/_ext", ignore=shutil.ignore_patterns("__pycache__"))
     names = list(pages)
     toc = {"format": "jb-book", "root": f"book/{names[0]}"}
     if len(names) > 1:
@@ -51,8 +52,7 @@ def make_book(tmp_path: Path, pages: dict[str, str]) -> Path:
 
 
 def build(book: Path) -> subprocess.CompletedProcess:
-    cmd = [str(ROOT / ".venv/bin/jupyter-book"), "build", str(book), "--builder", "html", "-n", "-W", "--keep-going"]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=book, timeout=600)
+    return subprocess.run(jupyter_book(book), capture_output=True, text=True, cwd=book, timeout=600)
 
 
 def code(source: str, tags: str = "") -> str:
@@ -139,3 +139,89 @@ def test_warnings_in_cells_fail_the_build(tmp_path):
     result = build(make_book(tmp_path, {"warn": page}))
     assert result.returncode != 0
     assert "stderr was found in the cell outputs" in result.stdout + result.stderr
+
+
+def cache_entries(book: Path) -> set[tuple[str, str]]:
+    """(notebook file name, hash) of every execution jupyter-cache holds for a fixture book."""
+    from jupyter_cache import get_cache
+
+    return {(Path(r.uri).name, r.hashkey) for r in get_cache(str(book / ".jupyter_cache")).list_cache_records()}
+
+
+def test_failed_chapter_fails_again_until_it_passes(tmp_path, monkeypatch):
+    page = FRONT + "# Flaky\n\n" + code('import os\nassert os.environ.get("HCL_FIXTURE_FAIL") != "1", "told to fail"')
+    book = make_book(tmp_path, {"flaky": page})
+    monkeypatch.setenv("HCL_FIXTURE_FAIL", "1")
+    for attempt in (1, 2):  # nothing changes between the two builds
+        result = build(book)
+        assert result.returncode != 0, f"build {attempt} reported success over a failed chapter"
+        assert "Executing notebook" in result.stdout + result.stderr, f"build {attempt} did not execute the chapter"
+        html = (book / "_build/html/book/flaky.html").read_text()
+        assert "hcl-execution-failed" in html and "This page is incomplete" in html
+    assert cache_entries(book) == set()
+    monkeypatch.delenv("HCL_FIXTURE_FAIL")
+    result = build(book)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "hcl-execution-failed" not in (book / "_build/html/book/flaky.html").read_text()
+    assert len(cache_entries(book)) == 1
+
+
+def test_cache_follows_the_helper_modules_each_chapter_imports(tmp_path, monkeypatch):
+    """Editing a helper module executes again exactly the chapters that import it, directly or not."""
+    helpers = tmp_path / "helpers" / "fixturepkg"
+    helpers.mkdir(parents=True)
+    (helpers / "__init__.py").write_text('"""Fixture helper package."""\n')
+    (helpers / "base.py").write_text("VALUE = 1\n")
+    (helpers / "derived.py").write_text("from .base import VALUE\n\nDOUBLE = 2 * VALUE\n")
+    (helpers / "other.py").write_text("NAME = 'other'\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "helpers"))
+    pages = {
+        "intro": FRONT + "# Intro\n\nNo helpers.\n\n" + code("print(1 + 1)"),
+        "uses_base": FRONT + "# Base\n\n" + code("from fixturepkg.base import VALUE\nprint(VALUE)"),
+        "uses_derived": FRONT + "# Derived\n\n" + code("import fixturepkg.derived as d\nprint(d.DOUBLE)"),
+        "uses_other": FRONT + "# Other\n\n" + code("from fixturepkg import other\nprint(other.NAME)"),
+    }
+    book = make_book(tmp_path, pages)
+    config = yaml.safe_load((book / "_config.yml").read_text())
+    config["sphinx"]["config"]["heicadlearn_helper_package"] = "fixturepkg"
+    (book / "_config.yml").write_text(yaml.safe_dump(config))
+
+    def rebuild_executes() -> set[str]:
+        before = cache_entries(book)
+        result = build(book)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return {name for name, _ in cache_entries(book) - before}
+
+    assert rebuild_executes() == {f"{n}.md" for n in pages}
+    assert rebuild_executes() == set()  # nothing changed
+    (helpers / "base.py").write_text("VALUE = 3\n")
+    assert rebuild_executes() == {"uses_base.md", "uses_derived.md"}
+    (helpers / "derived.py").write_text("from .base import VALUE\n\nDOUBLE = VALUE + VALUE\n")
+    assert rebuild_executes() == {"uses_derived.md"}
+    page = book / "book" / "uses_other.md"
+    page.write_text(page.read_text().replace("# Other\n", "# Other\n\nMore prose, same code.\n"))
+    assert rebuild_executes() == set()
+    assert "6" in (book / "_build/html/book/uses_derived.html").read_text()
+
+
+def test_only_pages_in_the_toc_are_built(tmp_path):
+    """Virtual environments and scratch copies inside the checkout never become pages or notebooks."""
+    book = make_book(tmp_path, {"home": FRONT + "# Home\n\n" + code("print('home')")})
+    stray = {
+        "venv/lib/python3.11/site-packages/jupyter_book/book_template/intro.md": "# Template\n",
+        "old/book/home.md": FRONT + "# Old copy\n\n" + code("print('old')"),
+        ".eval/probe/book/home.md": FRONT + "# Probe copy\n\n" + code("print('probe')"),
+        "env/notes.md": "# Notes\n",
+    }
+    for name, text in stray.items():
+        (book / name).parent.mkdir(parents=True, exist_ok=True)
+        (book / name).write_text(text)
+    result = build(book)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    site = book / "_build/html"
+    pages = sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if p.parent.name not in ("html", "_static"))
+    notebooks = sorted(str(p.relative_to(site)) for p in site.rglob("*.ipynb"))
+    assert pages == ["book/home.html"], pages
+    assert notebooks == ["_notebooks/book/home.ipynb"], notebooks
+    assert "Executing notebook" in result.stdout + result.stderr
+    assert len(cache_entries(book)) == 1

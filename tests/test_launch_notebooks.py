@@ -14,12 +14,11 @@ import shutil
 import nbformat
 import pytest
 
-from .conftest import ROOT, front_matter, is_executable, toc_docnames
+from .conftest import MYST_SYNTAX, ROOT, cached_execution, front_matter, is_executable, toc_docnames
 
 pytestmark = pytest.mark.notebooks
 
 CHAPTERS = [d for d in toc_docnames() if is_executable(d)]
-MYST_SYNTAX = re.compile(r"(^\s*(```+|:::+)\{[\w:-]+\})|(\{[\w:-]+\}`)|(^\s*\([\w-]+\)=\s*$)", re.M)
 
 
 def notebook(site, doc):
@@ -87,8 +86,4 @@ def printed(cells) -> list[str]:
 
 
 def book_execution(doc):
-    from jupyter_cache import get_cache
-    from myst_nb.core.read import read_myst_markdown_notebook
-
-    source = read_myst_markdown_notebook((ROOT / f"{doc}.md").read_text(encoding="utf-8"))
-    return get_cache(str(ROOT / ".jupyter_cache")).merge_match_into_notebook(source)[1]
+    return cached_execution(doc)

@@ -1,4 +1,4 @@
-"""heicadlearn.sphinxext.notebooks: MyST chapters become plain, launchable notebooks."""
+"""heicadlearn_book.notebooks (the book extension in book/_ext): MyST chapters become plain, launchable notebooks."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from urllib.parse import parse_qs, urlparse
 
 import nbformat
 import pytest
-from heicadlearn.sphinxext import launch_urls
-from heicadlearn.sphinxext.notebooks import LinkContext, chapter_to_notebook, myst_to_markdown
+from heicadlearn_book import launch_urls
+from heicadlearn_book.notebooks import LinkContext, chapter_to_notebook, myst_to_markdown
+
+from .conftest import MYST_SYNTAX
 
 # What MyST-only syntax looks like: directive fences, roles, targets.
-MYST_SYNTAX = re.compile(r"(^\s*(```+|:::+)\{[\w:-]+\})|(\{[\w:-]+\}`)|(^\s*\([\w-]+\)=\s*$)", re.M)
 
 CTX = LinkContext(
     site_url="https://example.org/book/",

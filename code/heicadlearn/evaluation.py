@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .seeds import course_seed
+
 __all__ = [
     "BootstrapResult",
     "ConfusionCounts",
@@ -176,7 +178,7 @@ def bootstrap_ci(
     *arrays,
     n_boot: int = 10_000,
     level: float = 0.95,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> BootstrapResult:
     """Percentile bootstrap confidence interval of ``metric(*arrays)``.
 
@@ -186,6 +188,7 @@ def bootstrap_ci(
     A metric of several predictions, e.g. ``lambda y, a, b: f1(y, a) - f1(y, b)``, gives
     the paired bootstrap of a difference, as CheXNet used to compare itself with radiologists.
     Samples on which the metric is NaN (e.g. AUC with one class only) are left out.
+    Without ``seed``, the samples follow the course's seed (:func:`heicadlearn.seeds.course_seed`).
     """
     if not arrays:
         raise ValueError("bootstrap_ci needs at least one array of cases")
@@ -195,7 +198,7 @@ def bootstrap_ci(
     n = len(arrays[0])
     if n == 0 or any(len(a) != n for a in arrays):
         raise ValueError("all arrays must have the same, non-zero number of cases")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(course_seed() if seed is None else seed)
     values = np.empty(n_boot)
     for b in range(n_boot):
         idx = rng.integers(0, n, size=n)

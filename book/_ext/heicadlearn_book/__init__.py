@@ -1,9 +1,12 @@
-"""The HeiCADLearn book's Sphinx extension (listed in ``_config.yml``; chapters never import it).
+"""The HeiCADLearn book's Sphinx extension (``sphinx.local_extensions`` in ``_config.yml``).
 
-It makes the published site self-contained and launchable:
+Build machinery, not part of the learner package: it lives beside the chapters in
+``book/_ext`` and chapters never import it. It makes the published site self-contained,
+launchable and honest about its execution:
 
-* sets the environment the chapters execute in (precomputed widget demos,
-  no TensorFlow log noise) before myst-nb starts any kernel;
+* :mod:`.execution`: the environment chapters execute in (precomputed widget demos,
+  no TensorFlow log noise), an execution cache that follows the helper code chapters
+  import, failed chapters executed again until they pass, and only ``_toc.yml`` pages read;
 * serves MathJax from the site itself (``node_modules/mathjax``, installed by
   ``npm ci``) and drops every script or style that would load from another host
   (the thebe loader, the ipywidgets CDN scripts);
@@ -11,15 +14,15 @@ It makes the published site self-contained and launchable:
   ``_build/html/_notebooks/<chapter>.ipynb`` and adds "Open in Colab",
   "Open on JupyterHub" and "Download notebook" buttons to that chapter's page.
 
-Settings, all in ``_config.yml`` under ``sphinx.config``: ``heicadlearn_repository_url``,
-``heicadlearn_notebook_branch``, ``heicadlearn_jupyterhub_url``, ``heicadlearn_site_url``,
-``heicadlearn_ref`` (the git ref the setup cell installs; default: the checkout's commit).
+Settings, all in ``_config.yml``: the repository is ``repository.url`` and the site
+``html.baseurl``; under ``sphinx.config``: ``heicadlearn_notebook_branch``,
+``heicadlearn_jupyterhub_url``, ``heicadlearn_ref`` (the git ref the setup cell installs;
+default: the checkout's commit).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,6 +32,7 @@ from urllib.parse import quote, urlencode
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
+from . import execution
 from .notebooks import LinkContext, chapter_to_notebook
 
 logger = logging.getLogger(__name__)
@@ -36,14 +40,6 @@ logger = logging.getLogger(__name__)
 NOTEBOOK_DIR = "_notebooks"
 DOWNLOAD_ROLE = re.compile(r"\{download\}`(?:[^`<]*<)?([^`<>]+?)>?`")
 MATHJAX_FILES = ("tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors")
-BUILD_ENV = {
-    # Widget demos precompute their outputs (heicadlearn.demo.STATIC_ENV).
-    "HEICADLEARN_STATIC_DEMOS": "1",
-    # TensorFlow's C++ logs and oneDNN notices would end up in cell outputs.
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "TF_ENABLE_ONEDNN_OPTS": "0",
-    "PYTHONHASHSEED": "0",
-}
 
 
 def _git_ref(srcdir: str) -> str:
@@ -81,12 +77,12 @@ def launch_urls(config, notebook_path: str) -> dict[str, str]:
     return {"colab": colab, "jupyterhub": hub}
 
 
-def _set_build_env(app):
-    for key, value in BUILD_ENV.items():
-        os.environ[key] = value
-
-
 def _config_inited(app, config):
+    # One place for each URL: the repository button's `repository.url` and `html.baseurl`.
+    config.heicadlearn_repository_url = (config.html_theme_options or {}).get("repository_url", "")
+    config.heicadlearn_site_url = config.html_baseurl
+    if not config.heicadlearn_repository_url or not config.heicadlearn_site_url:
+        raise ExtensionError("_config.yml must set repository.url and html.baseurl (the launch links use them)")
     config.mathjax_path = "mathjax/tex-chtml.js"
     # myst-nb would load require.js and the widget manager from CDNs on pages with widget state.
     config.nb_ipywidgets_js = {}
@@ -139,7 +135,7 @@ def _is_executable(app, docname: str) -> tuple[bool, str]:
     if path.suffix != ".md" or not path.is_file():
         return False, ""
     text = path.read_text(encoding="utf-8")
-    return ("```{code-cell}" in text), text
+    return execution.is_executable(text), text
 
 
 def _write_notebook(app, docname: str, text: str) -> tuple[str, bool]:
@@ -273,13 +269,13 @@ def _build_finished(app, exception):
 
 
 def setup(app):
-    app.add_config_value("heicadlearn_repository_url", "https://github.com/JoanaGrah/HeiCADLearn", "html")
+    app.add_config_value("heicadlearn_repository_url", "", "html")  # set from repository.url
+    app.add_config_value("heicadlearn_site_url", "", "html")  # set from html.baseurl
     app.add_config_value("heicadlearn_notebook_branch", "notebooks", "html")
-    app.add_config_value("heicadlearn_jupyterhub_url", "https://jupyter.hpc.rz.uni-duesseldorf.de", "html")
-    app.add_config_value("heicadlearn_site_url", "https://joanagrah.github.io/HeiCADLearn/", "html")
+    app.add_config_value("heicadlearn_jupyterhub_url", "", "html")
     app.add_config_value("heicadlearn_ref", "", "html")
     app.add_config_value("heicadlearn_mathjax_dir", "node_modules/mathjax/es5", "html")
-    _set_build_env(app)
+    execution.setup(app)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     # After sphinx-book-theme's own header buttons (priority 501).
