@@ -225,3 +225,11 @@ def test_only_pages_in_the_toc_are_built(tmp_path):
     assert notebooks == ["_notebooks/book/home.ipynb"], notebooks
     assert "Executing notebook" in result.stdout + result.stderr
     assert len(cache_entries(book)) == 1
+
+
+def test_syntax_without_a_notebook_form_stops_the_build_with_file_and_line(tmp_path):
+    page = FRONT + "# Sidebar\n\n" + code("x = 1") + "\n```{sidebar} Aside\nText.\n```\n"
+    result = build(make_book(tmp_path, {"aside": page}))
+    assert result.returncode != 0
+    line = page.splitlines().index("```{sidebar} Aside") + 1
+    assert f"book/aside.md:{line}: the directive {{sidebar}}" in result.stdout + result.stderr

@@ -14,7 +14,7 @@ import shutil
 import nbformat
 import pytest
 
-from .conftest import MYST_SYNTAX, ROOT, cached_execution, front_matter, is_executable, toc_docnames
+from .conftest import MYST_SYNTAX, ROOT, cached_execution, front_matter, is_executable, source_notebook, toc_docnames
 
 pytestmark = pytest.mark.notebooks
 
@@ -48,42 +48,70 @@ def test_notebook_is_valid_plain_and_empty(site, doc):
     assert "pip" in first_code.source and 'find_spec("heicadlearn")' in first_code.source
 
 
+def with_book_checks(nb, doc):
+    """The learner's notebook with the book's hidden checks put back, from the chapter source."""
+    source = source_notebook(doc)
+    checks = {i: c for i, c in enumerate(source.cells) if "remove-cell" in c.metadata.get("tags", [])}
+    cells, pending = [], sorted(checks)
+    for cell in nb.cells:
+        index = cell.metadata.get("heicadlearn", {}).get("source_cell")
+        while index is not None and pending and pending[0] < index:
+            check = nbformat.v4.new_code_cell(checks[pending.pop(0)].source)
+            check.metadata["heicadlearn"] = {"source_cell": -1, "book_check": True}
+            cells.append(check)
+        cells.append(cell)
+    for i in pending:
+        check = nbformat.v4.new_code_cell(checks[i].source)
+        check.metadata["heicadlearn"] = {"source_cell": -1, "book_check": True}
+        cells.append(check)
+    nb.cells = cells
+    return nb
+
+
+def test_learner_notebooks_hold_no_checks(site):
+    for doc in CHAPTERS:
+        nb = notebook(site, doc)
+        hidden = [c for c in nb.cells if "remove-cell" in c.metadata.get("tags", [])]
+        assert hidden == [], f"{doc}: the book's hidden cells reached the learner's notebook"
+        assert not any("from myst_nb import glue" in c.source for c in nb.cells), doc
+
+
 @pytest.mark.parametrize("doc", CHAPTERS)
 def test_notebook_runs_top_to_bottom(site, doc, tmp_path, monkeypatch):
+    from heicadlearn_book.execution import chapter_environment
     from nbclient import NotebookClient
 
-    monkeypatch.delenv("HEICADLEARN_STATIC_DEMOS", raising=False)
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
-    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    for key, value in chapter_environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("HEICADLEARN_STATIC_DEMOS", raising=False)  # demos run live, as in Jupyter
     assert os.environ.get("HEICADLEARN_DATA") or os.environ.get("CI") is None
     # Lay the notebooks out as nbgitpuller does on the hub, and run this one from its folder.
     shutil.copytree(site / "_notebooks", tmp_path / "_notebooks")
     folder = (tmp_path / "_notebooks" / doc).parent
-    nb = notebook(site, doc)
+    nb = with_book_checks(notebook(site, doc), doc)
     client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     client.execute()
     # Only cells that teach an error may fail; the book's hidden checks must pass here too.
     errors = [
         f"{o.ename}: {o.evalue}"
         for c in nb.cells
-        if c.cell_type == "code"
-        and ("raises-exception" not in c.metadata.get("tags", []) or c.metadata.get("heicadlearn", {}).get("check"))
+        if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
         for o in c.outputs
         if o.output_type == "error"
     ]
     assert errors == []
-    # Determinism: with fixed seeds, the learner's run prints what the book printed.
-    assert printed(nb.cells[2:]) == printed(book_execution(doc).cells)
-
-
-def printed(cells) -> list[str]:
-    """What each code cell printed (stdout; chunks joined, as their split depends on timing)."""
-    return [
-        "".join(o.text for o in c.outputs if o.output_type == "stream" and o.name == "stdout")
-        for c in cells
+    # Determinism: with fixed seeds, the learner's run prints what the book printed, cell by cell.
+    book = cached_execution(doc).cells
+    ran = {
+        c.metadata["heicadlearn"]["source_cell"]: c
+        for c in nb.cells
         if c.cell_type == "code"
-    ]
+        and c.metadata.get("heicadlearn", {}).get("source_cell", -1) >= 0
+        and "answer-check" not in c.metadata.get("tags", [])
+    }
+    assert {i: printed(c) for i, c in ran.items()} == {i: printed(book[i]) for i in ran}
 
 
-def book_execution(doc):
-    return cached_execution(doc)
+def printed(cell) -> str:
+    """What a code cell printed (stdout; chunks joined, as their split depends on timing)."""
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")

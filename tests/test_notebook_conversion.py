@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import nbformat
 import pytest
 from heicadlearn_book import launch_urls
-from heicadlearn_book.notebooks import LinkContext, chapter_to_notebook, myst_to_markdown
+from heicadlearn_book.notebooks import LinkContext, UnsupportedSyntax, chapter_to_notebook, myst_to_markdown, scaffold
 
 from .conftest import MYST_SYNTAX
 
@@ -123,10 +123,11 @@ def test_chapter_to_notebook():
     assert "heicadlearn @ git+https://github.com/o/r@abc123#subdirectory=code" in code[0].source
     assert 'find_spec("heicadlearn") is None' in code[0].source
     assert code[1].source == "x = 1"
-    check = code[2]
-    assert check.source.endswith("assert x == 1") and check.source.startswith("# Check of the numbers")
-    assert check.metadata["tags"] == ["remove-cell", "raises-exception"]
-    assert check.metadata["heicadlearn"] == {"check": True}
+    assert len(code) == 2, "the book's hidden checks (remove-cell) are not in a learner's notebook"
+    assert not any("assert x == 1" in c.source for c in code)
+    with_checks = chapter_to_notebook(CHAPTER, CTX, "pkg", checks=True)
+    check = [c for c in with_checks.cells if c.cell_type == "code" and "assert x == 1" in c.source]
+    assert len(check) == 1 and check[0].metadata["tags"] == ["remove-cell"]
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     prose = re.sub(r"```python.*?```", "", markdown, flags=re.S)
@@ -175,3 +176,97 @@ def test_non_github_repository_is_rejected():
 
     with pytest.raises(ExtensionError, match="GitHub"):
         launch_urls(Bad, "_notebooks/a.ipynb")
+
+
+EXERCISES = """---
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Exercises
+
+```{exercise} Scale the image
+:label: ex-scale
+Divide the pixel values by 255 and report the mean of {glue:text}`n-pixels:,.0f` pixels.
+```
+
+```{solution-start} ex-scale
+:class: dropdown
+```
+
+We divide, then average.
+
+```{code-cell} ipython3
+import numpy as np
+
+image = image / 255
+mean = float(np.mean(image))
+print(f"mean {mean:.3f}")
+```
+
+```{code-cell} ipython3
+:tags: [answer-check]
+from heicadlearn.check import check_close
+check_close(mean, 0.5, name="mean")
+```
+
+```{solution-end}
+```
+
+```{exercise} Explain
+:label: ex-text
+Why does the loss go down?
+```
+
+```{solution} ex-text
+:class: dropdown
+Because of gradient descent.
+```
+"""
+
+
+def test_exercises_are_try_first_with_hidden_solutions():
+    ctx = LinkContext(site_url="https://s/", docname="book/x", glue={"n-pixels": "784.0"})
+    nb = chapter_to_notebook(EXERCISES, ctx, "pkg")
+    nbformat.validate(nb)
+    kinds = [(c.cell_type, c.metadata.get("tags", [])) for c in nb.cells[2:]]
+    question = next(i for i, c in enumerate(nb.cells) if "Exercise: Scale the image" in c.source)
+    attempt, check, explanation, solution = nb.cells[question + 1 : question + 5]
+    assert attempt.metadata["tags"] == ["exercise"]
+    assert "\nimage = ..." not in attempt.source, "image is read by the solution before it is written"
+    assert "# image = ...  (update image)" in attempt.source and "mean = ..." in attempt.source
+    assert "import numpy as np" in attempt.source
+    assert "/ 255" not in attempt.source and "np.mean" not in attempt.source, "the scaffold gives nothing away"
+    assert check.metadata["tags"] == ["answer-check"] and "check_close" in check.source
+    assert explanation.cell_type == "markdown" and explanation.source.startswith("<details>")
+    assert solution.metadata["tags"] == ["solution"]
+    assert solution.metadata["jupyter"] == {"source_hidden": True} and solution.metadata["cellView"] == "form"
+    assert solution.source.startswith("#@title Solution (double-click to show)\n") and "/ 255" in solution.source
+    assert "784 pixels" in nb.cells[question].source, "glued numbers show the book's value"
+    text = next(i for i, c in enumerate(nb.cells) if "Exercise: Explain" in c.source)
+    assert nb.cells[text + 1].source.startswith("**Your answer:**")
+    assert nb.cells[text + 2].source.startswith("<details>") and "gradient descent" in nb.cells[text + 2].source
+    assert ("code", ["solution"]) in kinds and not MYST_SYNTAX.search("\n".join(c.source for c in nb.cells))
+
+
+def test_scaffold_keeps_names_and_signatures_only():
+    out = scaffold(['def f(x, k=2):\n    """Scale x."""\n    return k * x\n', "w, b = fit(x)\nprint(w)"])
+    assert 'def f(x, k=2):\n    """Scale x."""\n    ...' in out and "w, b = ..." in out
+    assert "return k * x" not in out and "fit(" not in out and "print" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Intro.\n\n```{sidebar} Extra\nside\n```\n", r"chapter\.md:7: the directive \{sidebar\}"),
+        ("One.\n\nTwo {eval}`1+1`.\n", r"chapter\.md:7: the role \{eval\}"),
+        ("Value {glue:text}`missing:.2f`.\n", r"chapter\.md:5: glue key 'missing'"),
+    ],
+)
+def test_unsupported_syntax_names_the_file_and_line(text, message):
+    ctx = LinkContext(site_url="https://s/", docname="book/x", source_path="book/chapter.md")
+    chapter = "---\nkernelspec:\n  name: python3\n---\n" + text
+    with pytest.raises(UnsupportedSyntax, match=message):
+        chapter_to_notebook(chapter, ctx, "pkg")
