@@ -8,11 +8,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# A second, Colab-like environment (Python 3.12, tests/envs/colab.txt) for the launch-notebook runs.
+COLAB_VENV := .venv-colab
+COLAB_PYTHON ?= python3.12
+COLAB_PYENV ?= 3.12.1
 # Downloads are cached inside the checkout (git-ignored); the mirror HEICADLEARN_DATA is read first.
 export HEICADLEARN_CACHE ?= $(CURDIR)/data/cache
-export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0
-export PYTHONHASHSEED := 0
 
 .PHONY: book test serve clean clean-cache lint help chapter robustness
 
@@ -38,12 +39,23 @@ book: $(VENV)/.installed node_modules/.installed
 	if $(BIN)/jupyter-book build . --builder html -n -W --keep-going; then \
 	  echo "Built _build/html in $$(( $$(date +%s) - start )) s"; \
 	else \
-	  echo "Build FAILED. Execution reports (one per failing chapter):"; \
-	  find _build/html/reports -name '*.err.log' 2>/dev/null | sed 's|^|  |' || true; \
+	  echo "Build FAILED. Execution reports (one per failing chapter; the failed check is at the end):"; \
+	  for report in $$(find _build/html/reports -name '*.err.log' 2>/dev/null); do \
+	    echo "  $$report"; grep -E '^[A-Za-z]*(Error|Exception)' "$$report" | tail -n 1 | sed 's|^|    |'; \
+	  done; \
 	  exit 1; \
 	fi
 
-test: book
+# The Colab-like stack alone; the tests install the course package into it as a learner's setup cell does.
+$(COLAB_VENV)/.installed: tests/envs/colab.txt
+	rm -rf $(COLAB_VENV)
+	PYENV_VERSION=$(COLAB_PYENV) $(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -r tests/envs/colab.txt
+	$(COLAB_VENV)/bin/python -m ipykernel install --sys-prefix --name colab --display-name "Python 3 (Colab-like)" >/dev/null
+	touch $@
+
+test: book $(COLAB_VENV)/.installed
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
@@ -58,7 +70,7 @@ clean:
 	rm -rf _build
 
 clean-cache: clean
-	rm -rf .jupyter_cache data/cache
+	rm -rf .jupyter_cache data/cache $(COLAB_VENV)
 
 # While writing one chapter: strict build of a temporary copy that executes only that chapter.
 chapter: $(VENV)/.installed node_modules/.installed
