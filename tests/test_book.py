@@ -76,6 +76,14 @@ def executed(doc: str) -> nbformat.NotebookNode:
 
 
 @pytest.mark.parametrize("doc", CHAPTERS)
+def test_the_chapters_own_solutions_pass_their_answer_checks(doc):
+    for cell in executed(doc).cells:
+        if "answer-check" in cell.metadata.get("tags", []):
+            out = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            assert out.startswith("Correct:") and "Not yet" not in out, f"{doc}: {cell.source[:80]!r} printed {out!r}"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
 def test_every_code_cell_ran_in_order(doc):
     nb = executed(doc)
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]

@@ -68,6 +68,20 @@ def with_book_checks(nb, doc):
     return nb
 
 
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_exercises_are_try_first_with_hidden_solutions(site, doc):
+    text = (ROOT / f"{doc}.md").read_text(encoding="utf-8")
+    nb = notebook(site, doc)
+    tagged = {t: [c for c in nb.cells if t in c.metadata.get("tags", [])] for t in ("exercise", "solution")}
+    assert len(tagged["exercise"]) == text.count("```{solution-start}"), "one attempt cell per coding exercise"
+    assert all(c.cell_type == "code" for c in tagged["exercise"])
+    for cell in tagged["solution"]:
+        assert cell.metadata["jupyter"]["source_hidden"] is True and cell.metadata["cellView"] == "form"
+        assert cell.source.startswith("#@title Solution")
+    answers = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("**Your answer:**")]
+    assert len(answers) == len(re.findall(r"^```\{solution\}", text, re.M)), "one answer cell per text exercise"
+
+
 def test_learner_notebooks_hold_no_checks(site):
     for doc in CHAPTERS:
         nb = notebook(site, doc)
