@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from heicadlearn import demo as demo_module  # noqa: E402
-from heicadlearn.demo import DemoTooLargeError, StaticDemo, demo, dropdown, slider, toggle  # noqa: E402
+from heicadlearn.demo import DemoTooLargeError, StaticDemo, demo, dropdown, play, slider, toggle  # noqa: E402
 
 
 @pytest.fixture
@@ -155,3 +155,29 @@ def test_live_demo_is_ipywidgets_and_reacts(live):
     controls[0].value = 3
     controls[1].value = True
     assert calls[-1] == (3, True)
+
+
+def test_play_control_is_a_slider_with_a_play_button(static):
+    def f(step):
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.plot([0, step], [0, 1])
+
+    html = demo(f, step=play("Step", [0, 1, 2, 3], interval=300), alt="path after {step} steps")._repr_html_()
+    assert 'type="range"' in html and 'max="3"' in html and 'value="0"' in html, "starts at the first frame"
+    assert 'class="hcl-demo-play"' in html and 'data-interval="300"' in html and ">Play</button>" in html
+    assert "setInterval" in html and "autoplay" not in html
+    assert [f["alt"] for f in payload(html)["frames"]] == [f"path after {i} steps" for i in range(4)]
+    with pytest.raises(ValueError, match="milliseconds"):
+        play("Step", [0, 1], interval=5)
+
+
+def test_live_play_control_drives_the_slider(live):
+    import ipywidgets as widgets
+
+    calls = []
+    box = demo(lambda step: calls.append(step), step=play("Step", [10, 20, 30]), alt="x")
+    player, slider_widget = box.children[0].children
+    assert isinstance(player, widgets.Play) and isinstance(slider_widget, widgets.SelectionSlider)
+    assert (player.min, player.max, player.value) == (0, 2, 0)
+    slider_widget.index = 2
+    assert calls[-1] == 30

@@ -48,6 +48,7 @@ __all__ = [
     "StaticDemo",
     "demo",
     "dropdown",
+    "play",
     "slider",
     "static_mode",
     "toggle",
@@ -68,8 +69,9 @@ class Control:
 
     label: str
     options: tuple[tuple[str, Any], ...]
-    kind: str  # "slider", "dropdown" or "toggle"
+    kind: str  # "slider", "play" (a slider that can play itself), "dropdown" or "toggle"
     default: int = 0
+    interval: int = 500  # milliseconds per step when a "play" control plays
 
     def __post_init__(self):
         if not self.options:
@@ -96,6 +98,20 @@ def slider(label: str, values: Iterable[Any], default: Any = None) -> Control:
     """A slider over an explicit, finite list of values (the grid the site precomputes)."""
     values = list(values)
     return Control(label, tuple((_fmt(v), v) for v in values), "slider", _default_index(values, default))
+
+
+def play(label: str, values: Iterable[Any], default: Any = None, interval: int = 500) -> Control:
+    """A slider with a Play/Pause button that steps through ``values``: an animation with controls.
+
+    Nothing moves until the reader presses Play; each frame keeps its own alt text, so the
+    animation reads as a sequence of described pictures. Starts at the first value unless
+    ``default`` says otherwise.
+    """
+    values = list(values)
+    index = 0 if default is None else _default_index(values, default)
+    if interval < 50:
+        raise ValueError(f"play control {label!r}: interval is in milliseconds, at least 50, not {interval}")
+    return Control(label, tuple((_fmt(v), v) for v in values), "play", index, interval)
 
 
 def dropdown(label: str, options: Iterable[Any] | Mapping[str, Any], default: Any = None) -> Control:
@@ -198,13 +214,19 @@ class StaticDemo:
     def _control_html(self, index: int, name: str, control: Control) -> str:
         cid = f"{self.id}-c{index}"
         label = html.escape(control.label)
-        if control.kind == "slider":
+        if control.kind in ("slider", "play"):
             shown = html.escape(control.options[control.default][0])
+            button = (
+                f'<button type="button" class="hcl-demo-play" aria-controls="{cid}" '
+                f'data-interval="{control.interval}">Play</button>'
+                if control.kind == "play"
+                else ""
+            )
             return (
                 f'<label for="{cid}">{label}</label>'
                 f'<input type="range" id="{cid}" min="0" max="{len(control.options) - 1}" step="1" '
                 f'value="{control.default}" data-labels="{html.escape(json.dumps([o[0] for o in control.options]))}">'
-                f'<output for="{cid}" aria-live="polite">{shown}</output>'
+                f'<output for="{cid}" aria-live="polite">{shown}</output>{button}'
             )
         if control.kind == "toggle":
             checked = " checked" if control.default else ""
@@ -249,7 +271,8 @@ class StaticDemo:
             "open this chapter on JupyterHub or Colab (buttons at the top) to run it live.</p>"
             f'<script type="application/json" class="hcl-demo-data">{payload}</script>'
             f"<script>{_DEMO_JS}</script>"
-            "</div>"
+            + (f"<script>{_PLAY_JS}</script>" if any(c.kind == "play" for c in self.controls.values()) else "")
+            + "</div>"
         )
 
 
@@ -269,21 +292,37 @@ if(t){t.textContent=f.text||'';}if(h){h.innerHTML=f.html||'';}}
 cs.forEach(function(c){c.addEventListener('input',upd);c.addEventListener('change',upd);});})();"""
 
 
+# Play/Pause for "play" controls: step the slider on a timer (only after a click), stop at the end.
+_PLAY_JS = """(function(){var r=document.currentScript.parentNode;
+r.querySelectorAll('.hcl-demo-play').forEach(function(b){
+var c=document.getElementById(b.getAttribute('aria-controls')),t=null;
+function stop(){clearInterval(t);t=null;b.textContent='Play';}
+b.addEventListener('click',function(){if(t){stop();return;}
+if(+c.value>=+c.max){c.value=0;c.dispatchEvent(new Event('input'));}b.textContent='Pause';
+t=setInterval(function(){if(+c.value>=+c.max){stop();return;}c.value=+c.value+1;
+c.dispatchEvent(new Event('input'));},+b.dataset.interval);});});})();"""
+
+
 def _live(func: Callable, controls: dict[str, Control]):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
     from IPython.display import display
 
     made = {}
+    players = []
     for name, c in controls.items():
-        if c.kind == "slider":
+        if c.kind in ("slider", "play"):
             made[name] = widgets.SelectionSlider(
                 options=list(c.options),
                 value=c.options[c.default][1],
                 description=c.label,
                 style={"description_width": "initial"},
-                continuous_update=False,
+                continuous_update=c.kind == "play",
             )
+            if c.kind == "play":
+                player = widgets.Play(min=0, max=len(c.options) - 1, value=c.default, interval=c.interval)
+                widgets.jslink((player, "value"), (made[name], "index"))
+                players.append(player)
         elif c.kind == "toggle":
             made[name] = widgets.Checkbox(value=bool(c.default), description=c.label)
         else:
@@ -301,7 +340,7 @@ def _live(func: Callable, controls: dict[str, Control]):
             display(result)
 
     out = widgets.interactive_output(draw, made)
-    return widgets.VBox([widgets.HBox(list(made.values())), out])
+    return widgets.VBox([widgets.HBox(players + list(made.values())), out])
 
 
 def demo(
