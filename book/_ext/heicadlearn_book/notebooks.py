@@ -351,6 +351,13 @@ def _names(target: ast.expr, source: str) -> str:
     return ast.get_source_segment(source, target) or ""
 
 
+def _plain_target(target: ast.expr) -> bool:
+    """A name, an attribute or subscript, or a flat tuple of names (no ``*rest``, no nesting)."""
+    if isinstance(target, ast.Tuple | ast.List):
+        return all(isinstance(e, ast.Name) for e in target.elts)
+    return not isinstance(target, ast.Starred)
+
+
 def scaffold(sources: list[str]) -> str:
     """An attempt cell for the solution code ``sources``: the names to fill in, ``...`` for the rest.
 
@@ -390,8 +397,12 @@ def scaffold(sources: list[str]) -> str:
                 text = " = ".join(_names(t, clean) for t in targets)
                 if stored & inputs or isinstance(node, ast.AugAssign):
                     line = f"# {text} = ...  (update {text})"
+                elif not all(_plain_target(t) for t in targets):
+                    line = f"# {text} = ...  (fill in, then remove the #)"
                 else:
-                    line = f"{text} = ..."
+                    # One ... per name, so that the cell runs before it is filled in.
+                    width = max(len(t.elts) if isinstance(t, ast.Tuple | ast.List) else 1 for t in targets)
+                    line = f"{text} = " + ", ".join(["..."] * width)
                 if line not in out:
                     out.append(line)
                 written |= stored
