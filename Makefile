@@ -14,10 +14,10 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
 
-.PHONY: book test serve clean clean-cache lint help chapter robustness
+.PHONY: book test serve clean clean-cache lint help chapter robustness weigh lighthouse
 
 help:
-	@echo "make book | make test | make serve | make lint | make clean | make clean-cache"
+	@echo "make book | make test | make serve | make lint | make clean | make clean-cache | make weigh | make lighthouse"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,3 +70,16 @@ chapter: $(VENV)/.installed node_modules/.installed
 SEEDS ?= 1 2 3
 robustness: $(VENV)/.installed
 	$(BIN)/python scripts/robustness.py --seeds "$(SEEDS)"
+
+# Page weight (issue #14): every page as Chromium fetches it on first load, text gzip-compressed,
+# page by page with the largest items; fails when a page is over its budget (scripts/weigh.py).
+weigh: $(VENV)/.installed
+	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(BIN)/python scripts/weigh.py
+
+# Benchmark (not part of `make test`): Lighthouse performance, accessibility and best-practices
+# scores of every page with mobile emulation; RUNS=3 reports each page's median run.
+RUNS ?= 1
+lighthouse: $(VENV)/.installed node_modules/.installed
+	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(BIN)/python scripts/lighthouse.py --runs $(RUNS)
