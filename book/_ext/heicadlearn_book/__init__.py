@@ -32,14 +32,15 @@ from urllib.parse import quote, urlencode
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from . import execution
+from . import execution, weight
 from .notebooks import LinkContext, chapter_to_notebook
 
 logger = logging.getLogger(__name__)
 
 NOTEBOOK_DIR = "_notebooks"
 DOWNLOAD_ROLE = re.compile(r"\{download\}`(?:[^`<]*<)?([^`<>]+?)>?`")
-MATHJAX_FILES = ("tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors")
+# What MathJax loads on demand (TeX extensions, fonts); weight.py writes tex-chtml.js itself.
+MATHJAX_FILES = ("input", "output/chtml")
 
 
 def _git_ref(srcdir: str) -> str:
@@ -276,6 +277,7 @@ def setup(app):
     app.add_config_value("heicadlearn_ref", "", "html")
     app.add_config_value("heicadlearn_mathjax_dir", "node_modules/mathjax/es5", "html")
     execution.setup(app)
+    weight.setup(app)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     # After sphinx-book-theme's own header buttons (priority 501).
