@@ -229,6 +229,24 @@ def test_search_finds_the_teaching_page(browser, server, query, doc):
         v.close()
 
 
+def test_search_dialog_of_a_chapter_page_finds_pages(browser, server):
+    """The theme's search pop-up (its scripts now load deferred) leads to the results."""
+    v = Visit(browser, server, "book/data.html")
+    try:
+        v.page.locator("button.search-button-field").first.click()
+        field = v.page.locator("#pst-search-dialog input[name='q']")
+        field.wait_for(state="visible")
+        field.fill("backpropagation")
+        field.press("Enter")
+        v.page.wait_for_selector("#search-results li", timeout=20000)
+        assert v.page.url.split("?")[0].endswith("/search.html")
+        hrefs = v.page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.getAttribute('href'))")
+        assert any(h.split("#")[0].split("?")[0].endswith("book/backpropagation.html") for h in hrefs), hrefs[:10]
+        assert v.foreign == [] and v.errors == []
+    finally:
+        v.close()
+
+
 @pytest.fixture(scope="module")
 def axe_source():
     path = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -15,7 +15,8 @@
 * **Scripts**: every script file the extensions add runs ``defer``red (after the page is
   parsed, in the same order), so that none holds up the first paint; the template override
   ``_templates/layout.html`` does the same for the theme's search scripts. Only
-  ``documentation_options.js`` stays as it was: the theme's inline scripts use it at once.
+  ``documentation_options.js`` stays as it was: the theme's inline scripts use it at once;
+  and the search page keeps its scripts as the theme orders them.
   The thebe style sheet goes too (thebe is not used; its script is already dropped).
 * **MathJax**: ``_static/mathjax/tex-chtml.js`` is MathJax's own ``tex-chtml`` component
   without the context menu (a third of its size): MathJax's component files
@@ -304,11 +305,20 @@ UNUSED_CSS = ("sphinx-thebe.css",)
 
 
 def defer_scripts(app, pagename, templatename, context, doctree):
-    """``html-page-context``: script files run deferred, in their order; unused style sheets go."""
+    """``html-page-context``: script files run deferred, in their order; unused style sheets go.
+
+    Not on the search page, where the theme loads Sphinx's search scripts at once and they
+    need ``doctools.js`` before them.
+    """
     if app.builder.format != "html":
         return
     from sphinx.builders.html._assets import _JavaScript
 
+    context["css_files"] = [
+        c for c in context.get("css_files", []) if not str(getattr(c, "filename", c)).endswith(UNUSED_CSS)
+    ]
+    if pagename == "search":
+        return
     scripts = []
     for js in context.get("script_files", []):
         filename = str(getattr(js, "filename", js) or "")
@@ -324,9 +334,6 @@ def defer_scripts(app, pagename, templatename, context, doctree):
             continue
         scripts.append(_JavaScript(filename, priority=js.priority, defer="defer", **attributes))
     context["script_files"] = scripts
-    context["css_files"] = [
-        c for c in context.get("css_files", []) if not str(getattr(c, "filename", c)).endswith(UNUSED_CSS)
-    ]
 
 
 # ----------------------------------------------------------------------------- MathJax
