@@ -15,10 +15,10 @@ COLAB_PYENV ?= 3.12.1
 # Downloads are cached inside the checkout (git-ignored); the mirror HEICADLEARN_DATA is read first.
 export HEICADLEARN_CACHE ?= $(CURDIR)/data/cache
 
-.PHONY: book test serve clean clean-cache lint help chapter robustness
+.PHONY: book test serve clean clean-cache lint help chapter robustness weigh lighthouse
 
 help:
-	@echo "make book | make test | make serve | make lint | make clean | make clean-cache"
+	@echo "make book | make test | make serve | make lint | make clean | make clean-cache | make weigh | make lighthouse"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -82,3 +82,16 @@ chapter: $(VENV)/.installed node_modules/.installed
 SEEDS ?= 1 2 3
 robustness: $(VENV)/.installed
 	$(BIN)/python scripts/robustness.py --seeds "$(SEEDS)"
+
+# Page weight (issue #14): every page as Chromium fetches it on first load, text gzip-compressed,
+# page by page with the largest items; fails when a page is over its budget (scripts/weigh.py).
+weigh: $(VENV)/.installed
+	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(BIN)/python scripts/weigh.py
+
+# Benchmark (not part of `make test`): Lighthouse performance, accessibility and best-practices
+# scores of every page with mobile emulation; RUNS=3 reports each page's median run.
+RUNS ?= 1
+lighthouse: $(VENV)/.installed node_modules/.installed
+	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(BIN)/python scripts/lighthouse.py --runs $(RUNS)

@@ -181,3 +181,32 @@ def test_live_play_control_drives_the_slider(live):
     assert (player.min, player.max, player.value) == (0, 2, 0)
     slider_widget.index = 2
     assert calls[-1] == 30
+
+
+def test_the_book_can_move_frames_into_files(static):
+    """The book's extension reads a demo's spec back from its HTML and renders it with image files."""
+    d = demo(
+        draw_line,
+        slope=slider("Slope", [1, 2, 3], default=2),
+        color=dropdown("Colour", ["red", "blue"]),
+        alt="slope {slope} in {color}",
+        title="frames as files",
+    )
+    spec, demo_id = demo_module.read_html(d._repr_html_())
+    assert demo_id == d.id and spec == d.spec()
+    for i, frame in enumerate(spec["frames"]):
+        frame.pop("img")
+        frame.update(src=f"../_images/frame{i}.webp", width=100 + i, height=50)
+    html = demo_module.render_html(spec, demo_id)
+    assert "base64," not in html.replace("'data:image/png;base64,'", ""), "no frame is embedded any more"
+    first = re.search(r'<img class="hcl-demo-img"[^>]*>', html).group(0)
+    # Default setting: slope 2 (index 1 of 3), red (index 0 of 2) -> frame 1 * 2 + 0.
+    assert 'src="../_images/frame2.webp"' in first and 'width="102" height="50"' in first
+    assert 'alt="slope 2 in red"' in first
+    assert payload(html)["frames"][5]["src"] == "../_images/frame5.webp"
+    assert html.count("<label") == 2 and "Precomputed when the book was built for 6 settings" in html
+
+
+def test_read_html_ignores_other_html():
+    assert demo_module.read_html("<div class='output'><table></table></div>") is None
+    assert demo_module.read_html('<div class="hcl-demo" id="x">no data</div>') is None

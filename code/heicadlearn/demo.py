@@ -35,6 +35,7 @@ import itertools
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,8 @@ __all__ = [
     "demo",
     "dropdown",
     "play",
+    "read_html",
+    "render_html",
     "slider",
     "static_mode",
     "toggle",
@@ -211,73 +214,117 @@ class StaticDemo:
     def __repr__(self) -> str:
         return f"<interactive demo {self.title!r}: {len(self.frames)} precomputed settings>"
 
-    def _control_html(self, index: int, name: str, control: Control) -> str:
-        cid = f"{self.id}-c{index}"
-        label = html.escape(control.label)
-        if control.kind in ("slider", "play"):
-            shown = html.escape(control.options[control.default][0])
-            button = (
-                f'<button type="button" class="hcl-demo-play" aria-controls="{cid}" '
-                f'data-interval="{control.interval}">Play</button>'
-                if control.kind == "play"
-                else ""
-            )
-            return (
-                f'<label for="{cid}">{label}</label>'
-                f'<input type="range" id="{cid}" min="0" max="{len(control.options) - 1}" step="1" '
-                f'value="{control.default}" data-labels="{html.escape(json.dumps([o[0] for o in control.options]))}">'
-                f'<output for="{cid}" aria-live="polite">{shown}</output>{button}'
-            )
-        if control.kind == "toggle":
-            checked = " checked" if control.default else ""
-            return f'<input type="checkbox" id="{cid}"{checked}><label for="{cid}">{label}</label>'
-        options = "".join(
-            f'<option value="{i}"{" selected" if i == control.default else ""}>{html.escape(text)}</option>'
-            for i, (text, _) in enumerate(control.options)
-        )
-        return f'<label for="{cid}">{label}</label><select id="{cid}">{options}</select>'
+    def spec(self) -> dict:
+        """Everything the page shows, as JSON-ready data (see :func:`render_html`)."""
+        return {
+            "title": self.title,
+            "controls": [
+                {
+                    "label": c.label,
+                    "kind": c.kind,
+                    "options": [o[0] for o in c.options],
+                    "default": c.default,
+                    **({"interval": c.interval} if c.kind == "play" else {}),
+                }
+                for c in self.controls.values()
+            ],
+            "sizes": [len(c.options) for c in self.controls.values()],
+            "frames": self.frames,
+        }
 
     def _repr_html_(self) -> str:
-        sizes = [len(c.options) for c in self.controls.values()]
-        start = 0
-        for c in self.controls.values():
-            start = start * len(c.options) + c.default
-        first = self.frames[start]
-        controls = "".join(
-            f'<div class="hcl-demo-control">{self._control_html(i, n, c)}</div>'
-            for i, (n, c) in enumerate(self.controls.items())
-        )
-        img = (
-            f'<img class="hcl-demo-img" src="data:image/png;base64,{first["img"]}" alt="{html.escape(first["alt"])}">'
-            if "img" in first
-            else ""
-        )
-        text = (
-            f'<pre class="hcl-demo-text">{html.escape(first.get("text", ""))}</pre>'
-            if any("text" in f for f in self.frames)
-            else ""
-        )
-        table = (
-            f'<div class="hcl-demo-html">{first.get("html", "")}</div>' if any("html" in f for f in self.frames) else ""
-        )
-        payload = json.dumps({"sizes": sizes, "frames": self.frames}, separators=(",", ":"))
-        payload = payload.replace("</", "<\\/")
+        return render_html(self.spec(), self.id)
+
+
+def _control_html(cid: str, control: dict) -> str:
+    label = html.escape(control["label"])
+    options, default = control["options"], control["default"]
+    if control["kind"] in ("slider", "play"):
         return (
-            f'<div class="hcl-demo" id="{self.id}" role="group" '
-            f'aria-label="Interactive demo: {html.escape(self.title)}">'
-            f'<div class="hcl-demo-controls">{controls}</div>'
-            f'<div class="hcl-demo-output" aria-live="polite">{img}{text}{table}</div>'
-            f'<p class="hcl-demo-note">Precomputed when the book was built for {len(self.frames)} settings; '
-            "open this chapter on JupyterHub or Colab (buttons at the top) to run it live.</p>"
-            f'<script type="application/json" class="hcl-demo-data">{payload}</script>'
-            f"<script>{_DEMO_JS}</script>"
-            + (f"<script>{_PLAY_JS}</script>" if any(c.kind == "play" for c in self.controls.values()) else "")
-            + "</div>"
+            f'<label for="{cid}">{label}</label>'
+            f'<input type="range" id="{cid}" min="0" max="{len(options) - 1}" step="1" '
+            f'value="{default}" data-labels="{html.escape(json.dumps(options))}">'
+            f'<output for="{cid}" aria-live="polite">{html.escape(options[default])}</output>'
+            + (
+                f'<button type="button" class="hcl-demo-play" aria-controls="{cid}" '
+                f'data-interval="{control["interval"]}">Play</button>'
+                if control["kind"] == "play"
+                else ""
+            )
         )
+    if control["kind"] == "toggle":
+        checked = " checked" if default else ""
+        return f'<input type="checkbox" id="{cid}"{checked}><label for="{cid}">{label}</label>'
+    items = "".join(
+        f'<option value="{i}"{" selected" if i == default else ""}>{html.escape(text)}</option>'
+        for i, text in enumerate(options)
+    )
+    return f'<label for="{cid}">{label}</label><select id="{cid}">{items}</select>'
+
+
+def _frame_src(frame: dict) -> str:
+    return frame["src"] if "src" in frame else f"data:image/png;base64,{frame['img']}"
+
+
+def render_html(spec: dict, demo_id: str) -> str:
+    """The HTML of a precomputed demo: controls, the default setting's output, all settings' data.
+
+    A frame's image is either embedded (``img``: base64 PNG, as the kernel makes it) or a
+    file (``src``: URL, with ``width`` and ``height`` in pixels), which the page then loads
+    only when a reader first picks that setting. The book's extension moves the images
+    into files (:func:`read_html` gives it the spec back).
+    """
+    start = 0
+    for c in spec["controls"]:
+        start = start * len(c["options"]) + c["default"]
+    frames = spec["frames"]
+    first = frames[start]
+    controls = "".join(
+        f'<div class="hcl-demo-control">{_control_html(f"{demo_id}-c{i}", c)}</div>'
+        for i, c in enumerate(spec["controls"])
+    )
+    img = ""
+    if "img" in first or "src" in first:
+        size = f' width="{first["width"]}" height="{first["height"]}"' if "width" in first else ""
+        src, alt = html.escape(_frame_src(first)), html.escape(first["alt"])
+        img = f'<img class="hcl-demo-img" src="{src}"{size} alt="{alt}">'
+    text = (
+        f'<pre class="hcl-demo-text">{html.escape(first.get("text", ""))}</pre>'
+        if any("text" in f for f in frames)
+        else ""
+    )
+    table = f'<div class="hcl-demo-html">{first.get("html", "")}</div>' if any("html" in f for f in frames) else ""
+    payload = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    return (
+        f'<div class="hcl-demo" id="{demo_id}" role="group" '
+        f'aria-label="Interactive demo: {html.escape(spec["title"])}">'
+        f'<div class="hcl-demo-controls">{controls}</div>'
+        f'<div class="hcl-demo-output" aria-live="polite">{img}{text}{table}</div>'
+        f'<p class="hcl-demo-note">Precomputed when the book was built for {len(frames)} settings; '
+        "open this chapter on JupyterHub or Colab (buttons at the top) to run it live.</p>"
+        f'<script type="application/json" class="hcl-demo-data">{payload}</script>'
+        f"<script>{_DEMO_JS}</script>"
+        + (f"<script>{_PLAY_JS}</script>" if any(c["kind"] == "play" for c in spec["controls"]) else "")
+        + "</div>"
+    )
+
+
+_ROOT = re.compile(r'\s*<div class="hcl-demo" id="([\w-]+)"')
+_PAYLOAD = re.compile(r'<script type="application/json" class="hcl-demo-data">(.*?)</script>', re.S)
+
+
+def read_html(text: str) -> tuple[dict, str] | None:
+    """``(spec, id)`` of the demo whose HTML :func:`render_html` made, or None for any other HTML."""
+    root, payload = _ROOT.match(text), _PAYLOAD.search(text)
+    if not root or not payload:
+        return None
+    spec = json.loads(payload.group(1).replace("<\\/", "</"))
+    return (spec, root.group(1)) if isinstance(spec, dict) and "controls" in spec else None
 
 
 # Small, dependency-free control: on every change, compute the frame index from the
 # controls (mixed radix, first control most significant) and swap image/text/table.
+# An image file is only fetched when its setting is first shown.
 _DEMO_JS = """(function(){var s=document.currentScript,r=s.parentNode;
 var d=JSON.parse(r.querySelector('.hcl-demo-data').textContent);
 var cs=r.querySelectorAll('.hcl-demo-controls input,.hcl-demo-controls select');
@@ -287,7 +334,8 @@ if(c.type==='range'){var o=r.querySelector('output[for="'+c.id+'"]');
 o.textContent=JSON.parse(c.dataset.labels)[v(c)];}});
 var f=d.frames[k],im=r.querySelector('.hcl-demo-img'),t=r.querySelector('.hcl-demo-text'),
 h=r.querySelector('.hcl-demo-html');
-if(im&&f.img){im.src='data:image/png;base64,'+f.img;im.alt=f.alt;}
+if(im&&(f.src||f.img)){if(f.width){im.width=f.width;im.height=f.height;}
+im.src=f.src||'data:image/png;base64,'+f.img;im.alt=f.alt;}
 if(t){t.textContent=f.text||'';}if(h){h.innerHTML=f.html||'';}}
 cs.forEach(function(c){c.addEventListener('input',upd);c.addEventListener('change',upd);});})();"""
 

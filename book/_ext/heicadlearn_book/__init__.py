@@ -22,7 +22,7 @@ import subprocess
 
 from sphinx.errors import ExtensionError
 
-from . import assets, execution, launch
+from . import assets, execution, launch, weight
 from .launch import launch_urls
 
 __all__ = ["launch_urls", "setup"]
@@ -87,4 +87,5 @@ def setup(app):
     execution.setup(app)
     assets.setup(app)
     launch.setup(app)
+    weight.setup(app)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}
