@@ -28,8 +28,8 @@ def prose_words(nb) -> int:
     return words
 
 
-def test_there_are_eight_teaching_chapters():
-    assert len(TEACHING) == 8, TEACHING
+def test_there_are_nine_teaching_chapters():
+    assert len(TEACHING) == 9, TEACHING
 
 
 @pytest.mark.parametrize("doc", TEACHING)
