@@ -352,10 +352,10 @@ def _names(target: ast.expr, source: str) -> str:
 
 
 def _plain_target(target: ast.expr) -> bool:
-    """A name, an attribute or subscript, or a flat tuple of names (no ``*rest``, no nesting)."""
+    """A name, or a flat tuple of names (no ``x[i]``, no ``obj.attr``, no ``*rest``, no nesting)."""
     if isinstance(target, ast.Tuple | ast.List):
         return all(isinstance(e, ast.Name) for e in target.elts)
-    return not isinstance(target, ast.Starred)
+    return isinstance(target, ast.Name)
 
 
 def scaffold(sources: list[str]) -> str:
