@@ -47,6 +47,17 @@ def source_notebook(docname: str):
     return read_myst_markdown_notebook(with_inputs((ROOT / f"{docname}.md").read_text(encoding="utf-8")))
 
 
+def notebook_errors(nb) -> list[str]:
+    """Errors an executed notebook raised, except in cells that teach an error (tag raises-exception)."""
+    return [
+        f"{o.ename}: {o.evalue}"
+        for c in nb.cells
+        if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+
+
 def cached_execution(docname: str):
     """The executed notebook the page was rendered from, as jupyter-cache holds it.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import ROOT, is_executable, toc_docnames
+from .conftest import ROOT, is_executable, notebook_errors, toc_docnames
 
 pytestmark = pytest.mark.colab
 
@@ -81,11 +81,5 @@ def test_notebook_runs_on_the_colab_stack(colab, site, doc, tmp_path, monkeypatc
     client = NotebookClient(nb, timeout=900, kernel_name="colab", resources={"metadata": {"path": str(folder)}})
     client.execute()
     version = [o.text for o in nb.cells[1].outputs if o.get("name") == "stdout"]
-    errors = [
-        f"{o.ename}: {o.evalue}"
-        for c in nb.cells
-        if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
-        for o in c.outputs
-        if o.output_type == "error"
-    ]
+    errors = notebook_errors(nb)
     assert errors == [], (doc, version)
