@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -82,8 +83,11 @@ def test_demo_page_is_static_offline_and_launchable(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = (book / "_build/html/book/demo.html").read_text()
     # The demo was precomputed: three frames, and the control that switches them.
-    frames = re.search(r'class="hcl-demo-data">(.*?)</script>', html, re.S).group(1)
-    assert frames.count('"img"') == 3 and 'type="range"' in html
+    payload = re.search(r'class="hcl-demo-data">(.*?)</script>', html, re.S).group(1)
+    frames = json.loads(payload.replace("<\\/", "</"))["frames"]
+    # Three precomputed frames, each an image file of the site (or still embedded) with its alt text.
+    assert len(frames) == 3 and all(("src" in f or "img" in f) and f.get("alt") for f in frames)
+    assert 'type="range"' in html
     # MathJax comes from the site itself; nothing is loaded from another host.
     assert (
         '<script async="async" src="../_static/mathjax/tex-chtml.js' in html or "_static/mathjax/tex-chtml.js" in html
