@@ -6,92 +6,17 @@ Full-page screenshots of every page are saved under _build/screenshots/.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import threading
-from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from .conftest import ROOT, is_executable, toc_docnames
+from .conftest import ROOT, Visit, is_executable, toc_docnames
 
 pytestmark = pytest.mark.browser
 
 DOCS = toc_docnames()
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 GENERIC_ALT = {"", "image", "png", "figure", "output image from code cell above", "_images"}
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        pytest.fail(
-            "No Chromium found for the browser tests. Install Debian's package (`apt-get install chromium`) "
-            "or set CHROMIUM_PATH to a Chromium/Chrome executable."
-        )
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=FLAGS, headless=True)
-        yield b
-        b.close()
-
-
-class Visit:
-    """A page opened with every request, console error and failure recorded."""
-
-    def __init__(self, browser, base, path, width=1280):
-        self.base_host = urlparse(base).netloc
-        self.foreign, self.failed, self.errors, self.bad_status = [], [], [], []
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
-        self.page.goto(urljoin(base, path), wait_until="load")
-        self.wait_for_mathjax()
-
-    def _route(self, route):
-        url = urlparse(route.request.url)
-        if url.scheme in ("data", "blob") or url.netloc == self.base_host:
-            route.continue_()
-        else:
-            self.foreign.append(route.request.url)
-            route.abort()
-
-    def wait_for_mathjax(self):
-        has_mathjax = self.page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')")
-        if has_mathjax:
-            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-            self.page.evaluate("() => MathJax.startup.promise")
-
-    def close(self):
-        self.context.close()
 
 
 @pytest.fixture(scope="module")
@@ -206,14 +131,6 @@ def test_search_finds_the_teaching_page(browser, server, query, doc):
         assert v.foreign == [] and v.errors == []
     finally:
         v.close()
-
-
-@pytest.fixture(scope="module")
-def axe_source():
-    path = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-    if not path.is_file():
-        pytest.fail("axe-core is missing: run `npm ci` (make book does).")
-    return path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("doc", DOCS)
