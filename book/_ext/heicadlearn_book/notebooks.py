@@ -69,6 +69,7 @@ DIRECTIVES = {
     "image",
     "bibliography",
     "epigraph",
+    "slide",
 }
 ROLES = {
     "cite",
@@ -328,6 +329,8 @@ def _convert_directive(name, arg, options, body, ctx, line, body_line) -> tuple[
         return "solution", f"<details>\n<summary>Solution</summary>\n\n{inner()}\n\n</details>"
     if name in ("solution-start", "solution-end"):
         return name, ""
+    if name == "slide":  # lecture slides only (see slides.py); not part of the learner's notebook
+        return "markdown", ""
     if name == "math":
         return "markdown", f"$$\n{body.strip()}\n$$"
     if name in ("code-block", "code"):
