@@ -282,3 +282,31 @@ def axe_source():
     if not path.is_file():
         pytest.fail("axe-core is missing: run `npm ci` (make book does).")
     return path.read_text(encoding="utf-8")
+
+
+def snapshot(demo) -> str:
+    """What a precomputed demo shows now: its image, text, table and slider labels."""
+    return demo.evaluate(
+        """d => [...d.querySelectorAll('.hcl-demo-img, .hcl-demo-text, .hcl-demo-html, output')]
+                 .map(e => e.src || e.textContent || e.innerHTML).join('|')"""
+    )
+
+
+def change_control(control) -> str:
+    """Set a demo control to another value, with the keyboard or the mouse; returns its kind."""
+    kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+    if kind == "range":
+        control.focus()
+        control.press("End" if control.input_value() != control.get_attribute("max") else "Home")
+    elif kind == "checkbox":
+        control.click()
+    else:
+        options = control.locator("option")
+        current = control.input_value()
+        other = next(
+            options.nth(k).get_attribute("value")
+            for k in range(options.count())
+            if options.nth(k).get_attribute("value") != current
+        )
+        control.select_option(other)
+    return kind

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from .conftest import ROOT, Visit, is_executable, toc_docnames
+from .conftest import ROOT, Visit, change_control, is_executable, snapshot, toc_docnames
 
 pytestmark = pytest.mark.browser
 
@@ -87,30 +87,9 @@ def test_every_demo_control_changes_the_output(visits, doc):
         for j in range(controls.count()):
             control = controls.nth(j)
             before = snapshot(demo)
-            kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
-            if kind == "range":
-                control.focus()
-                control.press("End" if control.input_value() != control.get_attribute("max") else "Home")
-            elif kind == "checkbox":
-                control.click()
-            else:
-                options = control.locator("option")
-                current = control.input_value()
-                other = next(
-                    options.nth(k).get_attribute("value")
-                    for k in range(options.count())
-                    if options.nth(k).get_attribute("value") != current
-                )
-                control.select_option(other)
+            kind = change_control(control)
             after = snapshot(demo)
             assert after != before, f"{doc}: demo {i} did not change when control {j} ({kind}) changed"
-
-
-def snapshot(demo):
-    return demo.evaluate(
-        """d => [...d.querySelectorAll('.hcl-demo-img, .hcl-demo-text, .hcl-demo-html, output')]
-                 .map(e => e.src || e.textContent || e.innerHTML).join('|')"""
-    )
 
 
 @pytest.mark.parametrize(

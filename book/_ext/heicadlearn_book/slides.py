@@ -331,7 +331,7 @@ def render_deck(app, docname: str) -> str:
     return jinja.get_template("deck.html").render(
         language=app.config.language or "en",
         title=app.env.titles[docname].astext(),
-        project=app.config.project,
+        project=app.config.html_title or app.config.project,
         chapter=relative_uri(deck, writer.page),
         site_css=relative_uri(deck, "_static/heicadlearn.css"),
         static=static,
