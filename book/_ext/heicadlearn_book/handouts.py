@@ -115,17 +115,17 @@ def print_all(site: Path, out: Path) -> dict[str, int]:
     for old in out.glob("*.pdf"):
         old.unlink()
     pages, wrong = {}, []
-    profile = out / ".chromium-profile"
     with serve(site) as base:
         for deck in decks:
             pdf = out / f"{deck.stem}.pdf"
+            profile = out / f".chromium-{deck.stem}"  # a fresh browser profile for every deck
             print_deck(base, deck.name, pdf, profile)
+            shutil.rmtree(profile, ignore_errors=True)
             pages[deck.stem] = pdf_pages(pdf)
             expected = slide_count(deck)
             print(f"{pdf}: {pages[deck.stem]} pages for {expected} slides")
             if pages[deck.stem] != expected:
                 wrong.append(f"{deck.name}: {pages[deck.stem]} pages for {expected} slides")
-    shutil.rmtree(profile, ignore_errors=True)
     if wrong:
         raise SystemExit("Handouts with a page per slide expected:\n  " + "\n  ".join(wrong))
     return pages

@@ -32,6 +32,7 @@ import html
 import json
 import posixpath
 import shutil
+import time
 from pathlib import Path
 
 from docutils import nodes
@@ -61,7 +62,7 @@ REVEAL_CONFIG = {
     "pdfSeparateFragments": False,
     "pdfMaxPagesPerSlide": 1,
 }
-LAYOUTS = ("stack", "split")
+LAYOUTS = ("stack", "split", "row")  # outputs under the text, right of it, or side by side under it
 
 
 # --- the directive and its node --------------------------------------------------------------
@@ -76,7 +77,7 @@ def _layout(argument: str) -> str:
 
 
 class SlideDirective(SphinxDirective):
-    """```{slide} [title]`` with ``:show: name ...`` and ``:layout: stack|split``; MyST content."""
+    """```{slide} [title]`` with ``:show: name ...`` and ``:layout: stack|split|row``; MyST content."""
 
     has_content = True
     optional_arguments = 1
@@ -261,7 +262,9 @@ class DeckWriter:
         builder.fignumbers = self.app.env.toc_fignumbers.get(self.docname, {})
         builder.secnumbers = self.app.env.toc_secnumbers.get(self.docname, {})
         try:
-            node = copy.deepcopy(node)  # the translator rewrites image URIs in place
+            # A copy of the node and its children only (copy.deepcopy would follow the parent links and
+            # copy the whole document): the translator rewrites image URIs in place.
+            node = node.deepcopy()
             holder = nodes.container()
             holder.document = self.doctree
             holder += node
@@ -376,12 +379,14 @@ def write_decks(app, exception):
     chapters = decks(app.env)
     if not chapters:
         return
+    start = time.perf_counter()
     _copy_reveal(app)
     for docname in sorted(chapters):
         out = outdir / deck_path(docname)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_deck(app, docname), encoding="utf-8")
-    logger.info(f"[heicadlearn] {len(chapters)} slide decks written to {outdir / SLIDES_DIR}")
+    seconds = time.perf_counter() - start
+    logger.info(f"[heicadlearn] {len(chapters)} slide decks written to {outdir / SLIDES_DIR} in {seconds:.1f} s")
 
 
 def _check_names(app, env):
