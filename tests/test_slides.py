@@ -212,6 +212,23 @@ def test_a_slide_naming_a_missing_figure_stops_the_build_with_file_and_line(tmp_
     assert f"book/broken.md:{line}" in log and "'fig-nowhere'" in log, log[-2000:]
 
 
+def test_slides_and_targets_leave_the_learner_notebook_unchanged():
+    from heicadlearn_book.notebooks import LinkContext, chapter_to_notebook
+
+    plain = FRONT + "# Page\n\n## Data\n\nProse about the data.\n\n- one\n- two\n\n" + code("x = 1\nx") + "\nMore.\n"
+    with_slides = plain.replace(
+        "## Data\n", "## Data\n\n````{slide} On the slide\n:show: tab-x\n- a point\n\n```python\nx\n```\n````\n"
+    ).replace("- two\n\n```{code-cell}", "- two\n\n(tab-x)=\n```{code-cell}")
+    assert with_slides.count("{slide}") == 1 and "(tab-x)=" in with_slides
+    ctx = LinkContext(site_url="https://s/", docname="book/page")
+    cells = [
+        [(c.cell_type, c.source, c.metadata.get("tags")) for c in chapter_to_notebook(text, ctx, "pkg").cells]
+        for text in (plain, with_slides)
+    ]
+    assert cells[0] == cells[1]
+    assert not any("a point" in source or "tab-x" in source for _, source, _ in cells[1])
+
+
 # --- the built book ----------------------------------------------------------------------------
 
 DECKS = deck_docs()
@@ -226,7 +243,7 @@ def test_one_deck_per_chapter_and_nothing_else(site):
 @pytest.mark.parametrize("doc", DECKS)
 def test_deck_has_enough_slides_and_every_name_exists(site, doc):
     text = (ROOT / f"{doc}.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"^```\{slide\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)", text, re.M)
+    blocks = re.findall(r"^`{3,}\{slide\}[^\n]*\n((?::[\w-]+:[^\n]*\n)*)", text, re.M)
     names = [n for opts in blocks for n in re.findall(r"^:show:\s*(.*)$", opts, re.M) for n in n.split()]
     d = deck(site / "slides" / f"{Path(doc).name}.html")
     assert 10 <= len(d.slides) <= 26, f"{doc}: {len(d.slides)} slides"  # a title slide + 10 to 25
