@@ -8,16 +8,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# A second, Colab-like environment (Python 3.12, tests/envs/colab.txt) for the launch-notebook runs.
+COLAB_VENV := .venv-colab
+COLAB_PYTHON ?= python3.12
+COLAB_PYENV ?= 3.12.1
 # Downloads are cached inside the checkout (git-ignored); the mirror HEICADLEARN_DATA is read first.
 export HEICADLEARN_CACHE ?= $(CURDIR)/data/cache
-export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0
-export PYTHONHASHSEED := 0
 
-.PHONY: book test serve clean clean-cache lint help chapter robustness
+.PHONY: book test serve clean clean-cache lint help chapter robustness weigh lighthouse
 
 help:
-	@echo "make book | make test | make serve | make lint | make clean | make clean-cache"
+	@echo "make book | make test | make serve | make lint | make clean | make clean-cache | make weigh | make lighthouse"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,12 +39,23 @@ book: $(VENV)/.installed node_modules/.installed
 	if $(BIN)/jupyter-book build . --builder html -n -W --keep-going; then \
 	  echo "Built _build/html in $$(( $$(date +%s) - start )) s"; \
 	else \
-	  echo "Build FAILED. Execution reports (one per failing chapter):"; \
-	  find _build/html/reports -name '*.err.log' 2>/dev/null | sed 's|^|  |' || true; \
+	  echo "Build FAILED. Execution reports (one per failing chapter; the failed check is at the end):"; \
+	  for report in $$(find _build/html/reports -name '*.err.log' 2>/dev/null); do \
+	    echo "  $$report"; grep -E '^[A-Za-z]*(Error|Exception)' "$$report" | tail -n 1 | sed 's|^|    |'; \
+	  done; \
 	  exit 1; \
 	fi
 
-test: book
+# The Colab-like stack alone; the tests install the course package into it as a learner's setup cell does.
+$(COLAB_VENV)/.installed: tests/envs/colab.txt
+	rm -rf $(COLAB_VENV)
+	PYENV_VERSION=$(COLAB_PYENV) $(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -r tests/envs/colab.txt
+	$(COLAB_VENV)/bin/python -m ipykernel install --sys-prefix --name colab --display-name "Python 3 (Colab-like)" >/dev/null
+	touch $@
+
+test: book $(COLAB_VENV)/.installed
 	$(BIN)/python -m pytest
 
 # Lecture handouts: Debian's Chromium prints every slide deck of _build/html/slides to
@@ -69,7 +81,7 @@ clean:
 	rm -rf _build
 
 clean-cache: clean
-	rm -rf .jupyter_cache data/cache
+	rm -rf .jupyter_cache data/cache $(COLAB_VENV)
 
 # While writing one chapter: strict build of a temporary copy that executes only that chapter.
 chapter: $(VENV)/.installed node_modules/.installed
@@ -81,3 +93,16 @@ chapter: $(VENV)/.installed node_modules/.installed
 SEEDS ?= 1 2 3
 robustness: $(VENV)/.installed
 	$(BIN)/python scripts/robustness.py --seeds "$(SEEDS)"
+
+# Page weight (issue #14): every page as Chromium fetches it on first load, text gzip-compressed,
+# page by page with the largest items; fails when a page is over its budget (scripts/weigh.py).
+weigh: $(VENV)/.installed
+	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(BIN)/python scripts/weigh.py
+
+# Benchmark (not part of `make test`): Lighthouse performance, accessibility and best-practices
+# scores of every page with mobile emulation; RUNS=3 reports each page's median run.
+RUNS ?= 1
+lighthouse: $(VENV)/.installed node_modules/.installed
+	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(BIN)/python scripts/lighthouse.py --runs $(RUNS)

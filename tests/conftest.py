@@ -16,6 +16,8 @@ from urllib.parse import urljoin, urlparse
 import pytest
 import yaml
 
+from scripts import weigh
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 # The strict build that `make book` runs, for fixture books and copies of the repository.
@@ -59,6 +61,17 @@ def source_notebook(docname: str):
     from myst_nb.core.read import read_myst_markdown_notebook
 
     return read_myst_markdown_notebook(with_inputs((ROOT / f"{docname}.md").read_text(encoding="utf-8")))
+
+
+def notebook_errors(nb) -> list[str]:
+    """Errors an executed notebook raised, except in cells that teach an error (tag raises-exception)."""
+    return [
+        f"{o.ename}: {o.evalue}"
+        for c in nb.cells
+        if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
 
 
 def cached_execution(docname: str):
@@ -203,7 +216,7 @@ def cache_entries(book: Path) -> set[tuple[str, str]]:
 
 # --- the browser: Debian's Chromium driven by Playwright, every other host cut off -------------
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FLAGS = weigh.FLAGS  # the flags `make weigh` starts Chromium with
 
 
 def chromium_path() -> str:
@@ -245,10 +258,11 @@ def browser():
 class Visit:
     """A page opened with every request, console error and failure recorded."""
 
-    def __init__(self, browser, base, path, width=1280):
+    def __init__(self, browser, base, path, width=1280, color_scheme="light"):
         self.base_host = urlparse(base).netloc
         self.foreign, self.failed, self.errors, self.bad_status = [], [], [], []
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.requested = []  # every URL the page asked for, in order
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=color_scheme)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
@@ -259,6 +273,7 @@ class Visit:
         self.wait_for_mathjax()
 
     def _route(self, route):
+        self.requested.append(route.request.url)
         url = urlparse(route.request.url)
         if url.scheme in ("data", "blob") or url.netloc == self.base_host:
             route.continue_()

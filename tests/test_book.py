@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import nbformat
 import pytest
+from heicadlearn_book import weight
+from PIL import Image
 
 from .conftest import ROOT, cached_execution, front_matter, is_executable, jupyter_book, toc_docnames
 
@@ -73,6 +75,14 @@ def test_every_toc_entry_has_a_page(site, doc):
 
 def executed(doc: str) -> nbformat.NotebookNode:
     return cached_execution(doc)
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_the_chapters_own_solutions_pass_their_answer_checks(doc):
+    for cell in executed(doc).cells:
+        if "answer-check" in cell.metadata.get("tags", []):
+            out = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            assert out.startswith("Correct:") and "Not yet" not in out, f"{doc}: {cell.source[:80]!r} printed {out!r}"
 
 
 @pytest.mark.parametrize("doc", CHAPTERS)
@@ -211,3 +221,94 @@ def test_rebuild_of_a_moved_copy_executes_nothing(tmp_path):
     assert "Executing notebook" not in result.stdout + result.stderr
     assert cache_records(copy / ".jupyter_cache") == before, "the rebuild executed a notebook"
     assert (copy / "_build/html/book/welcome.html").is_file()
+
+
+# ----------------------------------------------------------------------------- light pages (issue #14)
+# (Page weights themselves are measured in the browser: tests/test_browser.py.)
+
+EMBEDDED_IMAGE = re.compile(r"data:image/[\w+.-]+;base64,[A-Za-z0-9+/]{16}")
+
+
+def demo_payloads(html: str) -> list[dict]:
+    return [
+        json.loads(m.replace("<\\/", "</"))
+        for m in re.findall(r'<script type="application/json" class="hcl-demo-data">(.*?)</script>', html, re.S)
+    ]
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_figures_and_demo_frames_are_webp_files(site, doc):
+    path = site / f"{doc}.html"
+    html = path.read_text(encoding="utf-8")
+    assert not EMBEDDED_IMAGE.search(html), f"{doc} embeds an image: {EMBEDDED_IMAGE.search(html).group(0)}"
+    images = [a["src"] for t, a in parse(path).tags if t == "img" and "_images/" in a.get("src", "")]
+    for payload in demo_payloads(html):
+        for frame in payload["frames"]:
+            assert "img" not in frame, "a demo frame is still embedded"
+            if "src" in frame:
+                images.append(frame["src"])
+                with Image.open(path.parent / frame["src"]) as im:
+                    assert (im.width, im.height) == (frame["width"], frame["height"])
+    if doc in CHAPTERS and doc not in ("book/group_work", "book/jupyterhub_colab"):
+        assert images, f"{doc} shows no figure"
+    for src in images:
+        file = (path.parent / src).resolve()
+        assert file.is_file(), src
+        assert file.suffix == ".webp", f"{doc}: {src} is not WebP"
+        with Image.open(file) as im:
+            assert im.format == "WEBP"
+            im.load()
+
+
+def site_pages(site: Path) -> list[Path]:
+    """Every page a reader can open (the theme's templates under _static are not pages)."""
+    return [p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts]
+
+
+def test_fontawesome_script_is_not_loaded(site):
+    pages = site_pages(site)
+    assert len(pages) >= len(DOCS)
+    for html in pages:
+        assert "fontawesome.js" not in html.read_text(encoding="utf-8"), html.name
+
+
+def test_every_icon_on_the_pages_is_in_the_subset_fonts(site):
+    from fontTools.ttLib import TTFont
+
+    names, drawn = weight.theme_icons(weight.theme_css_files())
+    fonts = {
+        stem: set(TTFont(str(site / "_static" / weight.ICON_DIR / f"{stem}-subset.woff")).getBestCmap())
+        for stem, _, _ in weight.ICON_FONTS
+    }
+    used = set()
+    for html in site_pages(site):
+        for _, attrs in parse(html).tags:
+            classes = attrs.get("class", "").split()
+            for c in classes:
+                if c.startswith("fa-") and c[3:] in names:
+                    brands = "fab" in classes or "fa-brands" in classes
+                    used.add((c[3:], "fa-brands-400" if brands else "fa-solid-900"))
+    assert ("magnifying-glass", "fa-solid-900") in used and ("github", "fa-brands-400") in used
+    unlisted = sorted(n for n, _ in used if n not in weight.ICONS)
+    assert unlisted == [], f"add these icons to weight.ICONS: {unlisted}"
+    for name, stem in used:
+        assert names[name] in fonts[stem], f"{name} is missing from {stem}-subset.woff"
+    for codepoint in drawn:
+        assert any(codepoint in cmap for cmap in fonts.values()), hex(codepoint)
+    css = (site / "_static" / weight.ICON_CSS).read_text(encoding="utf-8")
+    for stem, family, font_weight in weight.ICON_FONTS:
+        assert f'font-family:"{family}";font-style:normal;font-weight:{font_weight}' in css
+        assert f"{stem}-subset.woff" in css
+    page = (site / "book/references.html").read_text(encoding="utf-8")
+    assert page.index("pydata-sphinx-theme.css") < page.index(weight.ICON_CSS), "subsets must come after the theme"
+
+
+def test_mathjax_is_tex_chtml_without_the_menu(site):
+    served = (site / "_static/mathjax/tex-chtml.js").read_text(encoding="utf-8")
+    assert served == weight.mathjax_bundle(ROOT / "node_modules/mathjax/es5")
+    full = (ROOT / "node_modules/mathjax/es5/tex-chtml.js").read_text(encoding="utf-8")
+    for marker in ("MenuHandler", "ContextMenu"):
+        assert marker in full and marker not in served
+    for marker in ("AssistiveMml", 'registerConstructor("tex"', "CHTML"):
+        assert marker in served, marker
+    assert len(served) < 0.7 * len(full)

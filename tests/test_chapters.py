@@ -28,8 +28,8 @@ def prose_words(nb) -> int:
     return words
 
 
-def test_there_are_eight_teaching_chapters():
-    assert len(TEACHING) == 8, TEACHING
+def test_there_are_nine_teaching_chapters():
+    assert len(TEACHING) == 9, TEACHING
 
 
 @pytest.mark.parametrize("doc", TEACHING)
@@ -76,3 +76,23 @@ def test_chapters_use_the_helpers_not_copies(doc):
         assert helper not in text, f"{doc} redefines {helper}"
     if "import tensorflow" in text or "import keras" in text:
         assert "import_tensorflow(" in text, f"{doc} imports TensorFlow without heicadlearn.tf.import_tensorflow"
+
+
+@pytest.mark.parametrize("doc", TEACHING)
+def test_a_coding_exercise_gives_feedback_without_the_answer(doc):
+    """At least one coding exercise checks the learner's attempt with heicadlearn.check (CONTRIBUTING.md)."""
+    checks = [c for c in read(doc).cells if "answer-check" in c.metadata.get("tags", [])]
+    assert checks, f"{doc}: no cell tagged answer-check inside a solution"
+    for cell in checks:
+        assert re.search(r"\bcheck_(close|function)\(", cell.source), f"{doc}: answer-check without heicadlearn.check"
+
+
+@pytest.mark.parametrize("doc", [d for d in toc_docnames() if is_executable(d)])
+def test_run_numbers_are_glued_and_seeds_come_from_the_course(doc):
+    text = (ROOT / f"{doc}.md").read_text(encoding="utf-8")
+    code = "\n".join(c.source for c in read(doc).cells if c.cell_type == "code")
+    assert not re.search(r"import_tensorflow\(\s*seed\s*=\s*\d", code), f"{doc}: a fixed TensorFlow seed"
+    assert not re.search(r"default_rng\(\s*\d+\s*\)", code), f"{doc}: a fixed NumPy seed; use course_seed()"
+    assert not re.search(r"set_random_seed\(\s*\d+\s*\)", code), f"{doc}: a fixed Keras seed; use set_seed()"
+    if re.search(r"\b(import_tensorflow|course_seed)\(", code) and "remove-cell" in text:
+        assert "{glue:text}`" in text, f"{doc} trains or samples but quotes no glued number"

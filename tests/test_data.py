@@ -20,6 +20,7 @@ from heicadlearn.data import (
     DataUnavailableError,
     RemoteFile,
     fetch,
+    load_bbbc039,
     load_chestxray14_samples,
     load_fashion_mnist,
     load_pneumoniamnist,
@@ -93,7 +94,7 @@ def test_embedded_labels_match_the_mirror_table():
 
 
 def test_registry_entries_are_https_with_checksums():
-    assert len(data.REGISTRY) == 1 + 4 + 7
+    assert len(data.REGISTRY) == 1 + 4 + 7 + 60
     for key, entry in data.REGISTRY.items():
         assert entry.name == key
         assert entry.url.startswith("https://")
@@ -108,7 +109,8 @@ def test_import_has_no_side_effects():
 
     code = (
         "import warnings, sys, numpy, matplotlib; before = list(warnings.filters); "  # numpy sets its own filters
-        "import heicadlearn, heicadlearn.data, heicadlearn.demo, heicadlearn.plotting, heicadlearn.tf; "
+        "import heicadlearn, heicadlearn.data, heicadlearn.demo, heicadlearn.plotting, heicadlearn.tf, "
+        "heicadlearn.segmentation; "
         "assert warnings.filters == before, 'warning filters changed'; "
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'; "
         "assert 'requests' not in sys.modules and 'pooch' not in sys.modules, 'downloader imported'"
@@ -265,3 +267,197 @@ def test_image_that_is_not_png_names_the_file(tmp_path, monkeypatch):
     with pytest.raises(ChecksumError) as info:
         load_chestxray14_samples()
     assert str(bad) in str(info.value)
+
+
+# ------------------------------------------------------------------------------- BBBC039
+
+
+def _bbbc039_table() -> dict[str, dict]:
+    with open(mirror_path() / "bbbc039" / "split.csv", newline="") as handle:
+        return {f"{r['well']}_{r['site']}": r for r in csv.DictReader(handle)}
+
+
+def _read_raw_tiff(path: Path) -> np.ndarray:
+    """An independent reader for uncompressed little-endian 16-bit grey TIFFs (no Pillow)."""
+    import struct
+
+    raw = path.read_bytes()
+    assert raw[:4] == b"II*\x00", "little-endian TIFF"
+    (ifd,) = struct.unpack_from("<I", raw, 4)
+    (count,) = struct.unpack_from("<H", raw, ifd)
+    tags = {}
+    for k in range(count):
+        tag, kind, n, value = struct.unpack_from("<HHII", raw, ifd + 2 + 12 * k)
+        if n == 1:
+            tags[tag] = [value & 0xFFFF] if kind == 3 else [value]
+        else:
+            fmt = "<" + ("H" if kind == 3 else "I") * n
+            tags[tag] = list(struct.unpack_from(fmt, raw, value))
+    width, height = tags[256][0], tags[257][0]
+    assert tags[258] == [16] and tags[259] == [1], "16 bits per pixel, no compression"
+    pixels = b"".join(raw[o : o + c] for o, c in zip(tags[273], tags[279], strict=True))
+    return np.frombuffer(pixels, dtype="<u2").reshape(height, width)
+
+
+def test_bbbc039_from_the_mirror_matches_its_description():
+    d = load_bbbc039()
+    assert d.images.shape == (30, 520, 696) and d.images.dtype == np.uint16
+    assert d.labels.shape == (30, 520, 696) and d.labels.dtype == np.int32
+    assert int(d.images.max()) == 4095 and sum(int(im.max()) == 4095 for im in d.images) == 5
+    table = _bbbc039_table()
+    assert list(d.names) == sorted(table) and len(set(d.names)) == 30
+    assert list(d.split) == [table[n]["split"] for n in d.names]
+    assert [d.split.count(s) for s in ("train", "val", "test")] == [20, 5, 5]
+    counts = [int(label.max()) for label in d.labels]
+    assert counts == [int(table[n]["n_objects"]) for n in d.names]
+    assert counts[d.names.index("A02_s1")] == 110
+    assert sum(counts) == 3878 and min(counts) == 43 and max(counts) == 198
+    for label in d.labels:  # labels are 1..n without gaps
+        assert set(np.unique(label)) == set(range(int(label.max()) + 1))
+    sizes = np.concatenate([np.bincount(label.ravel())[1:] for label in d.labels])
+    assert (sizes < 30).sum() == 202 and np.median(sizes) == 624
+    fractions = [float((label > 0).mean()) for label in d.labels]
+    assert np.allclose(fractions, [float(table[n]["foreground_fraction"]) for n in d.names], atol=5e-5)
+    images, labels, names = d.select("test")
+    assert images.shape == (5, 520, 696) and labels.shape == (5, 520, 696)
+    assert names == ("C19_s4", "G06_s3", "J03_s4", "N07_s5", "P24_s9")
+    with pytest.raises(ValueError, match="split must be"):
+        d.select("testing")
+
+
+def test_bbbc039_pillow_reads_the_true_pixel_values():
+    d = load_bbbc039()
+    for index in (0, 5, 29):
+        name = data.BBBC039_FIELDS[index][0]
+        raw = _read_raw_tiff(mirror_path() / "bbbc039" / "images" / f"{name}.tif")
+        np.testing.assert_array_equal(d.images[index], raw)
+    table = _bbbc039_table()
+    for index, name in enumerate(d.names):
+        assert int(d.images[index].min()) == int(table[name]["image_min"])
+        assert int(d.images[index].max()) == int(table[name]["image_max"])
+
+
+def test_bbbc039_registry_has_every_file_with_the_mirror_checksum():
+    sums = dict(reversed(line.split()) for line in (mirror_path() / "bbbc039" / "SHA256SUMS").read_text().splitlines())
+    keys = [k for k in data.REGISTRY if k.startswith("bbbc039/")]
+    assert len(keys) == 60
+    for key in keys:
+        entry = data.REGISTRY[key]
+        assert entry.known_hash == "sha256:" + sums[key.removeprefix("bbbc039/")]
+        assert entry.url.startswith(
+            "https://raw.githubusercontent.com/DeepTrackAI/cell_counting_dataset/"
+            "d460149beb419c92785edcdef0628c5bf66f3325/cell%20nuclei/"
+        )
+    assert [data.bbbc039_split(i) for i in range(12)] == (["train"] * 4 + ["val", "test"]) * 2
+
+
+def test_bbbc039_mask_decoding_separates_touching_nuclei():
+    red = np.zeros((6, 9), dtype=np.uint8)
+    red[1:3, 1:3] = 1  # an isolated nucleus
+    red[1:5, 4:6] = 2  # two nuclei that touch get different values
+    red[1:5, 6:8] = 3
+    red[4, 1] = 1  # two one-pixel specks that touch only at a corner:
+    red[5, 0] = 1  # 4-connectivity keeps them apart
+    labels = data.decode_bbbc039_mask(red)
+    assert labels.max() == 5
+    assert len(np.unique(labels[1:5, 4:6])) == 1 and len(np.unique(labels[1:5, 6:8])) == 1
+    assert labels[1, 4] != labels[1, 6]
+    assert labels[5, 0] not in (0, labels[4, 1]) and labels[4, 1] != labels[2, 1]
+
+
+def _serve_bbbc039(http_server, monkeypatch, mode_for=None):
+    """Point every BBBC039 registry entry at the local server, which serves the mirror's bytes."""
+    for key in [k for k in data.REGISTRY if k.startswith("bbbc039/")]:
+        route = "/" + key
+        http_server.routes[route] = ((mirror_path() / key).read_bytes(), (mode_for or {}).get(key, "ok"))
+        monkeypatch.setitem(data.REGISTRY, key, dataclasses.replace(data.REGISTRY[key], url=http_server.url + route))
+
+
+def test_bbbc039_downloads_into_the_cache_and_reuses_it(http_server, clean_data_env, monkeypatch):
+    _serve_bbbc039(http_server, monkeypatch)
+    d = load_bbbc039()
+    assert int(d.labels[0].max()) == 110
+    assert len(http_server.requests) == 60
+    assert len(list((clean_data_env / "bbbc039").rglob("*.tif"))) == 30
+    assert len(list((clean_data_env / "bbbc039").rglob("*.png"))) == 30
+    load_bbbc039()
+    assert len(http_server.requests) == 60, "the second call must read the cache"
+
+
+def test_bbbc039_offline_without_mirror_says_what_to_do(clean_data_env, monkeypatch):
+    first = f"bbbc039/images/{data.BBBC039_FIELDS[0][0]}.tif"
+    for key in [k for k in data.REGISTRY if k.startswith("bbbc039/")]:
+        monkeypatch.setitem(
+            data.REGISTRY, key, dataclasses.replace(data.REGISTRY[key], url=f"http://127.0.0.1:9/{key}")
+        )
+    with pytest.raises(DataUnavailableError) as info:
+        load_bbbc039()
+    message = str(info.value)
+    assert "HEICADLEARN_DATA" in message and f"http://127.0.0.1:9/{first}" in message
+    assert f"<folder>/{first}" in message
+    assert not [p for p in clean_data_env.rglob("*") if p.is_file()]
+
+
+def test_bbbc039_wrong_download_is_rejected_and_nothing_kept(http_server, clean_data_env, monkeypatch):
+    _serve_bbbc039(http_server, monkeypatch)
+    victim = f"bbbc039/masks/{data.BBBC039_FIELDS[3][0]}.png"
+    http_server.routes["/" + victim] = (b"<html>rate limit exceeded</html>", "ok")
+    with pytest.raises(ChecksumError, match="does not match its checksum") as info:
+        load_bbbc039()
+    assert victim.rsplit("/", 1)[1] in str(info.value)
+    assert not (clean_data_env / victim).exists()
+    assert not [p for p in (clean_data_env / "bbbc039").rglob("*") if p.is_file() and p.suffix not in (".tif", ".png")]
+
+
+def test_bbbc039_interrupted_download_leaves_no_partial_file_and_resumes(http_server, clean_data_env, monkeypatch):
+    victim = f"bbbc039/images/{data.BBBC039_FIELDS[10][0]}.tif"
+    _serve_bbbc039(http_server, monkeypatch, mode_for={victim: "cut"})
+    with pytest.raises(DataUnavailableError, match="Could not download"):
+        load_bbbc039()
+    assert not (clean_data_env / victim).exists()
+    assert not [p for p in (clean_data_env / "bbbc039").rglob("*") if p.is_file() and p.suffix not in (".tif", ".png")]
+    done_before = len(http_server.requests)
+    assert done_before == 2 * 10 + 1, "the files before the cut one were fetched, the cut one once"
+    http_server.routes["/" + victim] = (http_server.routes["/" + victim][0], "ok")
+    assert int(load_bbbc039().labels[10].max()) > 0
+    assert len(http_server.requests) - done_before == 60 - 2 * 10, "only the missing files are fetched again"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_tiff"])
+def test_bbbc039_damaged_mirror_file_names_the_file(tmp_path, monkeypatch, damage):
+    shutil.copytree(mirror_path() / "bbbc039", tmp_path / "bbbc039")
+    victim = tmp_path / "bbbc039" / "images" / f"{data.BBBC039_FIELDS[7][0]}.tif"
+    victim.chmod(0o644)
+    raw = victim.read_bytes()
+    victim.write_bytes(raw[: len(raw) // 2] if damage == "truncated" else b"<html>not found</html>")
+    monkeypatch.setenv("HEICADLEARN_DATA", str(tmp_path))
+    with pytest.raises(ChecksumError) as info:
+        load_bbbc039()
+    assert str(victim) in str(info.value) and "remove it to download" in str(info.value)
+
+
+def test_bbbc039_file_that_is_no_image_names_the_file(http_server, clean_data_env, monkeypatch):
+    """A file that passes its checksum but is no TIFF (e.g. a wrong registry entry) fails clearly."""
+    _serve_bbbc039(http_server, monkeypatch)
+    key = f"bbbc039/images/{data.BBBC039_FIELDS[2][0]}.tif"
+    payload = b"not a tiff at all"
+    http_server.routes["/" + key] = (payload, "ok")
+    monkeypatch.setitem(data.REGISTRY, key, dataclasses.replace(data.REGISTRY[key], known_hash=sha256(payload)))
+    with pytest.raises(CorruptFileError, match="cannot be read as a BBBC039 image") as info:
+        load_bbbc039()
+    assert str(clean_data_env / key) in str(info.value) and "fresh copy" in str(info.value)
+
+
+def test_bbbc039_mask_of_the_wrong_size_names_the_file(http_server, clean_data_env, monkeypatch):
+    from PIL import Image
+
+    _serve_bbbc039(http_server, monkeypatch)
+    key = f"bbbc039/masks/{data.BBBC039_FIELDS[0][0]}.png"
+    buffer = io.BytesIO()
+    Image.new("RGBA", (100, 80)).save(buffer, format="PNG")
+    payload = buffer.getvalue()
+    http_server.routes["/" + key] = (payload, "ok")
+    monkeypatch.setitem(data.REGISTRY, key, dataclasses.replace(data.REGISTRY[key], known_hash=sha256(payload)))
+    with pytest.raises(CorruptFileError, match=r"expected an RGBA \(520, 696\) PNG") as info:
+        load_bbbc039()
+    assert str(clean_data_env / key) in str(info.value)

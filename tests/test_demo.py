@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from heicadlearn import demo as demo_module  # noqa: E402
-from heicadlearn.demo import DemoTooLargeError, StaticDemo, demo, dropdown, slider, toggle  # noqa: E402
+from heicadlearn.demo import DemoTooLargeError, StaticDemo, demo, dropdown, play, slider, toggle  # noqa: E402
 
 
 @pytest.fixture
@@ -155,3 +155,58 @@ def test_live_demo_is_ipywidgets_and_reacts(live):
     controls[0].value = 3
     controls[1].value = True
     assert calls[-1] == (3, True)
+
+
+def test_play_control_is_a_slider_with_a_play_button(static):
+    def f(step):
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.plot([0, step], [0, 1])
+
+    html = demo(f, step=play("Step", [0, 1, 2, 3], interval=300), alt="path after {step} steps")._repr_html_()
+    assert 'type="range"' in html and 'max="3"' in html and 'value="0"' in html, "starts at the first frame"
+    assert 'class="hcl-demo-play"' in html and 'data-interval="300"' in html and ">Play</button>" in html
+    assert "setInterval" in html and "autoplay" not in html
+    assert [f["alt"] for f in payload(html)["frames"]] == [f"path after {i} steps" for i in range(4)]
+    with pytest.raises(ValueError, match="milliseconds"):
+        play("Step", [0, 1], interval=5)
+
+
+def test_live_play_control_drives_the_slider(live):
+    import ipywidgets as widgets
+
+    calls = []
+    box = demo(lambda step: calls.append(step), step=play("Step", [10, 20, 30]), alt="x")
+    player, slider_widget = box.children[0].children
+    assert isinstance(player, widgets.Play) and isinstance(slider_widget, widgets.SelectionSlider)
+    assert (player.min, player.max, player.value) == (0, 2, 0)
+    slider_widget.index = 2
+    assert calls[-1] == 30
+
+
+def test_the_book_can_move_frames_into_files(static):
+    """The book's extension reads a demo's spec back from its HTML and renders it with image files."""
+    d = demo(
+        draw_line,
+        slope=slider("Slope", [1, 2, 3], default=2),
+        color=dropdown("Colour", ["red", "blue"]),
+        alt="slope {slope} in {color}",
+        title="frames as files",
+    )
+    spec, demo_id = demo_module.read_html(d._repr_html_())
+    assert demo_id == d.id and spec == d.spec()
+    for i, frame in enumerate(spec["frames"]):
+        frame.pop("img")
+        frame.update(src=f"../_images/frame{i}.webp", width=100 + i, height=50)
+    html = demo_module.render_html(spec, demo_id)
+    assert "base64," not in html.replace("'data:image/png;base64,'", ""), "no frame is embedded any more"
+    first = re.search(r'<img class="hcl-demo-img"[^>]*>', html).group(0)
+    # Default setting: slope 2 (index 1 of 3), red (index 0 of 2) -> frame 1 * 2 + 0.
+    assert 'src="../_images/frame2.webp"' in first and 'width="102" height="50"' in first
+    assert 'alt="slope 2 in red"' in first
+    assert payload(html)["frames"][5]["src"] == "../_images/frame5.webp"
+    assert html.count("<label") == 2 and "Precomputed when the book was built for 6 settings" in html
+
+
+def test_read_html_ignores_other_html():
+    assert demo_module.read_html("<div class='output'><table></table></div>") is None
+    assert demo_module.read_html('<div class="hcl-demo" id="x">no data</div>') is None

@@ -14,7 +14,16 @@ import shutil
 import nbformat
 import pytest
 
-from .conftest import MYST_SYNTAX, ROOT, cached_execution, front_matter, is_executable, source_notebook, toc_docnames
+from .conftest import (
+    MYST_SYNTAX,
+    ROOT,
+    cached_execution,
+    front_matter,
+    is_executable,
+    notebook_errors,
+    source_notebook,
+    toc_docnames,
+)
 
 pytestmark = pytest.mark.notebooks
 
@@ -68,6 +77,20 @@ def with_book_checks(nb, doc):
     return nb
 
 
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_exercises_are_try_first_with_hidden_solutions(site, doc):
+    text = (ROOT / f"{doc}.md").read_text(encoding="utf-8")
+    nb = notebook(site, doc)
+    tagged = {t: [c for c in nb.cells if t in c.metadata.get("tags", [])] for t in ("exercise", "solution")}
+    assert len(tagged["exercise"]) == text.count("```{solution-start}"), "one attempt cell per coding exercise"
+    assert all(c.cell_type == "code" for c in tagged["exercise"])
+    for cell in tagged["solution"]:
+        assert cell.metadata["jupyter"]["source_hidden"] is True and cell.metadata["cellView"] == "form"
+        assert cell.source.startswith("#@title Solution")
+    answers = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("**Your answer:**")]
+    assert len(answers) == len(re.findall(r"^```\{solution\}", text, re.M)), "one answer cell per text exercise"
+
+
 def test_learner_notebooks_hold_no_checks(site):
     for doc in CHAPTERS:
         nb = notebook(site, doc)
@@ -92,13 +115,7 @@ def test_notebook_runs_top_to_bottom(site, doc, tmp_path, monkeypatch):
     client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     client.execute()
     # Only cells that teach an error may fail; the book's hidden checks must pass here too.
-    errors = [
-        f"{o.ename}: {o.evalue}"
-        for c in nb.cells
-        if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
-        for o in c.outputs
-        if o.output_type == "error"
-    ]
+    errors = notebook_errors(nb)
     assert errors == []
     # Determinism: with fixed seeds, the learner's run prints what the book printed, cell by cell.
     book = cached_execution(doc).cells

@@ -252,9 +252,16 @@ def test_exercises_are_try_first_with_hidden_solutions():
 
 
 def test_scaffold_keeps_names_and_signatures_only():
-    out = scaffold(['def f(x, k=2):\n    """Scale x."""\n    return k * x\n', "w, b = fit(x)\nprint(w)"])
-    assert 'def f(x, k=2):\n    """Scale x."""\n    ...' in out and "w, b = ..." in out
+    out = scaffold(
+        [
+            'def f(x, k=2):\n    """Scale x."""\n    return k * x\n',
+            "w, b = fit(x)\n(lo, hi), *_ = g(w)\nmask = fit(x)\nmask[0] = 1\nprint(w)",
+        ]
+    )
+    assert 'def f(x, k=2):\n    """Scale x."""\n    ...' in out and "\nw, b = ..., ...\n" in out
+    assert "# (lo, hi), *_ = ..." in out and "# mask[0] = ..." in out and "\nmask = ...\n" in out
     assert "return k * x" not in out and "fit(" not in out and "print" not in out
+    exec(compile(out, "attempt", "exec"), {"fit": None})  # the unfilled attempt cell runs
 
 
 @pytest.mark.parametrize(

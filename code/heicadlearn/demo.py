@@ -35,6 +35,7 @@ import itertools
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,9 @@ __all__ = [
     "StaticDemo",
     "demo",
     "dropdown",
+    "play",
+    "read_html",
+    "render_html",
     "slider",
     "static_mode",
     "toggle",
@@ -68,8 +72,9 @@ class Control:
 
     label: str
     options: tuple[tuple[str, Any], ...]
-    kind: str  # "slider", "dropdown" or "toggle"
+    kind: str  # "slider", "play" (a slider that can play itself), "dropdown" or "toggle"
     default: int = 0
+    interval: int = 500  # milliseconds per step when a "play" control plays
 
     def __post_init__(self):
         if not self.options:
@@ -96,6 +101,20 @@ def slider(label: str, values: Iterable[Any], default: Any = None) -> Control:
     """A slider over an explicit, finite list of values (the grid the site precomputes)."""
     values = list(values)
     return Control(label, tuple((_fmt(v), v) for v in values), "slider", _default_index(values, default))
+
+
+def play(label: str, values: Iterable[Any], default: Any = None, interval: int = 500) -> Control:
+    """A slider with a Play/Pause button that steps through ``values``: an animation with controls.
+
+    Nothing moves until the reader presses Play; each frame keeps its own alt text, so the
+    animation reads as a sequence of described pictures. Starts at the first value unless
+    ``default`` says otherwise.
+    """
+    values = list(values)
+    index = 0 if default is None else _default_index(values, default)
+    if interval < 50:
+        raise ValueError(f"play control {label!r}: interval is in milliseconds, at least 50, not {interval}")
+    return Control(label, tuple((_fmt(v), v) for v in values), "play", index, interval)
 
 
 def dropdown(label: str, options: Iterable[Any] | Mapping[str, Any], default: Any = None) -> Control:
@@ -195,66 +214,117 @@ class StaticDemo:
     def __repr__(self) -> str:
         return f"<interactive demo {self.title!r}: {len(self.frames)} precomputed settings>"
 
-    def _control_html(self, index: int, name: str, control: Control) -> str:
-        cid = f"{self.id}-c{index}"
-        label = html.escape(control.label)
-        if control.kind == "slider":
-            shown = html.escape(control.options[control.default][0])
-            return (
-                f'<label for="{cid}">{label}</label>'
-                f'<input type="range" id="{cid}" min="0" max="{len(control.options) - 1}" step="1" '
-                f'value="{control.default}" data-labels="{html.escape(json.dumps([o[0] for o in control.options]))}">'
-                f'<output for="{cid}" aria-live="polite">{shown}</output>'
-            )
-        if control.kind == "toggle":
-            checked = " checked" if control.default else ""
-            return f'<input type="checkbox" id="{cid}"{checked}><label for="{cid}">{label}</label>'
-        options = "".join(
-            f'<option value="{i}"{" selected" if i == control.default else ""}>{html.escape(text)}</option>'
-            for i, (text, _) in enumerate(control.options)
-        )
-        return f'<label for="{cid}">{label}</label><select id="{cid}">{options}</select>'
+    def spec(self) -> dict:
+        """Everything the page shows, as JSON-ready data (see :func:`render_html`)."""
+        return {
+            "title": self.title,
+            "controls": [
+                {
+                    "label": c.label,
+                    "kind": c.kind,
+                    "options": [o[0] for o in c.options],
+                    "default": c.default,
+                    **({"interval": c.interval} if c.kind == "play" else {}),
+                }
+                for c in self.controls.values()
+            ],
+            "sizes": [len(c.options) for c in self.controls.values()],
+            "frames": self.frames,
+        }
 
     def _repr_html_(self) -> str:
-        sizes = [len(c.options) for c in self.controls.values()]
-        start = 0
-        for c in self.controls.values():
-            start = start * len(c.options) + c.default
-        first = self.frames[start]
-        controls = "".join(
-            f'<div class="hcl-demo-control">{self._control_html(i, n, c)}</div>'
-            for i, (n, c) in enumerate(self.controls.items())
-        )
-        img = (
-            f'<img class="hcl-demo-img" src="data:image/png;base64,{first["img"]}" alt="{html.escape(first["alt"])}">'
-            if "img" in first
-            else ""
-        )
-        text = (
-            f'<pre class="hcl-demo-text">{html.escape(first.get("text", ""))}</pre>'
-            if any("text" in f for f in self.frames)
-            else ""
-        )
-        table = (
-            f'<div class="hcl-demo-html">{first.get("html", "")}</div>' if any("html" in f for f in self.frames) else ""
-        )
-        payload = json.dumps({"sizes": sizes, "frames": self.frames}, separators=(",", ":"))
-        payload = payload.replace("</", "<\\/")
+        return render_html(self.spec(), self.id)
+
+
+def _control_html(cid: str, control: dict) -> str:
+    label = html.escape(control["label"])
+    options, default = control["options"], control["default"]
+    if control["kind"] in ("slider", "play"):
         return (
-            f'<div class="hcl-demo" id="{self.id}" role="group" '
-            f'aria-label="Interactive demo: {html.escape(self.title)}">'
-            f'<div class="hcl-demo-controls">{controls}</div>'
-            f'<div class="hcl-demo-output" aria-live="polite">{img}{text}{table}</div>'
-            f'<p class="hcl-demo-note">Precomputed when the book was built for {len(self.frames)} settings; '
-            "open this chapter on JupyterHub or Colab (buttons at the top) to run it live.</p>"
-            f'<script type="application/json" class="hcl-demo-data">{payload}</script>'
-            f"<script>{_DEMO_JS}</script>"
-            "</div>"
+            f'<label for="{cid}">{label}</label>'
+            f'<input type="range" id="{cid}" min="0" max="{len(options) - 1}" step="1" '
+            f'value="{default}" data-labels="{html.escape(json.dumps(options))}">'
+            f'<output for="{cid}" aria-live="polite">{html.escape(options[default])}</output>'
+            + (
+                f'<button type="button" class="hcl-demo-play" aria-controls="{cid}" '
+                f'data-interval="{control["interval"]}">Play</button>'
+                if control["kind"] == "play"
+                else ""
+            )
         )
+    if control["kind"] == "toggle":
+        checked = " checked" if default else ""
+        return f'<input type="checkbox" id="{cid}"{checked}><label for="{cid}">{label}</label>'
+    items = "".join(
+        f'<option value="{i}"{" selected" if i == default else ""}>{html.escape(text)}</option>'
+        for i, text in enumerate(options)
+    )
+    return f'<label for="{cid}">{label}</label><select id="{cid}">{items}</select>'
+
+
+def _frame_src(frame: dict) -> str:
+    return frame["src"] if "src" in frame else f"data:image/png;base64,{frame['img']}"
+
+
+def render_html(spec: dict, demo_id: str) -> str:
+    """The HTML of a precomputed demo: controls, the default setting's output, all settings' data.
+
+    A frame's image is either embedded (``img``: base64 PNG, as the kernel makes it) or a
+    file (``src``: URL, with ``width`` and ``height`` in pixels), which the page then loads
+    only when a reader first picks that setting. The book's extension moves the images
+    into files (:func:`read_html` gives it the spec back).
+    """
+    start = 0
+    for c in spec["controls"]:
+        start = start * len(c["options"]) + c["default"]
+    frames = spec["frames"]
+    first = frames[start]
+    controls = "".join(
+        f'<div class="hcl-demo-control">{_control_html(f"{demo_id}-c{i}", c)}</div>'
+        for i, c in enumerate(spec["controls"])
+    )
+    img = ""
+    if "img" in first or "src" in first:
+        size = f' width="{first["width"]}" height="{first["height"]}"' if "width" in first else ""
+        src, alt = html.escape(_frame_src(first)), html.escape(first["alt"])
+        img = f'<img class="hcl-demo-img" src="{src}"{size} alt="{alt}">'
+    text = (
+        f'<pre class="hcl-demo-text">{html.escape(first.get("text", ""))}</pre>'
+        if any("text" in f for f in frames)
+        else ""
+    )
+    table = f'<div class="hcl-demo-html">{first.get("html", "")}</div>' if any("html" in f for f in frames) else ""
+    payload = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")
+    return (
+        f'<div class="hcl-demo" id="{demo_id}" role="group" '
+        f'aria-label="Interactive demo: {html.escape(spec["title"])}">'
+        f'<div class="hcl-demo-controls">{controls}</div>'
+        f'<div class="hcl-demo-output" aria-live="polite">{img}{text}{table}</div>'
+        f'<p class="hcl-demo-note">Precomputed when the book was built for {len(frames)} settings; '
+        "open this chapter on JupyterHub or Colab (buttons at the top) to run it live.</p>"
+        f'<script type="application/json" class="hcl-demo-data">{payload}</script>'
+        f"<script>{_DEMO_JS}</script>"
+        + (f"<script>{_PLAY_JS}</script>" if any(c["kind"] == "play" for c in spec["controls"]) else "")
+        + "</div>"
+    )
+
+
+_ROOT = re.compile(r'\s*<div class="hcl-demo" id="([\w-]+)"')
+_PAYLOAD = re.compile(r'<script type="application/json" class="hcl-demo-data">(.*?)</script>', re.S)
+
+
+def read_html(text: str) -> tuple[dict, str] | None:
+    """``(spec, id)`` of the demo whose HTML :func:`render_html` made, or None for any other HTML."""
+    root, payload = _ROOT.match(text), _PAYLOAD.search(text)
+    if not root or not payload:
+        return None
+    spec = json.loads(payload.group(1).replace("<\\/", "</"))
+    return (spec, root.group(1)) if isinstance(spec, dict) and "controls" in spec else None
 
 
 # Small, dependency-free control: on every change, compute the frame index from the
 # controls (mixed radix, first control most significant) and swap image/text/table.
+# An image file is only fetched when its setting is first shown.
 _DEMO_JS = """(function(){var s=document.currentScript,r=s.parentNode;
 var d=JSON.parse(r.querySelector('.hcl-demo-data').textContent);
 var cs=r.querySelectorAll('.hcl-demo-controls input,.hcl-demo-controls select');
@@ -264,9 +334,21 @@ if(c.type==='range'){var o=r.querySelector('output[for="'+c.id+'"]');
 o.textContent=JSON.parse(c.dataset.labels)[v(c)];}});
 var f=d.frames[k],im=r.querySelector('.hcl-demo-img'),t=r.querySelector('.hcl-demo-text'),
 h=r.querySelector('.hcl-demo-html');
-if(im&&f.img){im.src='data:image/png;base64,'+f.img;im.alt=f.alt;}
+if(im&&(f.src||f.img)){if(f.width){im.width=f.width;im.height=f.height;}
+im.src=f.src||'data:image/png;base64,'+f.img;im.alt=f.alt;}
 if(t){t.textContent=f.text||'';}if(h){h.innerHTML=f.html||'';}}
 cs.forEach(function(c){c.addEventListener('input',upd);c.addEventListener('change',upd);});})();"""
+
+
+# Play/Pause for "play" controls: step the slider on a timer (only after a click), stop at the end.
+_PLAY_JS = """(function(){var r=document.currentScript.parentNode;
+r.querySelectorAll('.hcl-demo-play').forEach(function(b){
+var c=document.getElementById(b.getAttribute('aria-controls')),t=null;
+function stop(){clearInterval(t);t=null;b.textContent='Play';}
+b.addEventListener('click',function(){if(t){stop();return;}
+if(+c.value>=+c.max){c.value=0;c.dispatchEvent(new Event('input'));}b.textContent='Pause';
+t=setInterval(function(){if(+c.value>=+c.max){stop();return;}c.value=+c.value+1;
+c.dispatchEvent(new Event('input'));},+b.dataset.interval);});});})();"""
 
 
 def _live(func: Callable, controls: dict[str, Control]):
@@ -275,15 +357,20 @@ def _live(func: Callable, controls: dict[str, Control]):
     from IPython.display import display
 
     made = {}
+    players = []
     for name, c in controls.items():
-        if c.kind == "slider":
+        if c.kind in ("slider", "play"):
             made[name] = widgets.SelectionSlider(
                 options=list(c.options),
                 value=c.options[c.default][1],
                 description=c.label,
                 style={"description_width": "initial"},
-                continuous_update=False,
+                continuous_update=c.kind == "play",
             )
+            if c.kind == "play":
+                player = widgets.Play(min=0, max=len(c.options) - 1, value=c.default, interval=c.interval)
+                widgets.jslink((player, "value"), (made[name], "index"))
+                players.append(player)
         elif c.kind == "toggle":
             made[name] = widgets.Checkbox(value=bool(c.default), description=c.label)
         else:
@@ -301,7 +388,7 @@ def _live(func: Callable, controls: dict[str, Control]):
             display(result)
 
     out = widgets.interactive_output(draw, made)
-    return widgets.VBox([widgets.HBox(list(made.values())), out])
+    return widgets.VBox([widgets.HBox(players + list(made.values())), out])
 
 
 def demo(

@@ -24,7 +24,7 @@ import subprocess
 
 from sphinx.errors import ExtensionError
 
-from . import assets, execution, launch, slides
+from . import assets, execution, launch, slides, weight
 from .launch import launch_urls
 
 __all__ = ["launch_urls", "setup"]
@@ -89,5 +89,6 @@ def setup(app):
     execution.setup(app)
     assets.setup(app)
     launch.setup(app)
+    weight.setup(app)
     slides.setup(app)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

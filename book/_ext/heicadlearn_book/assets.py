@@ -17,7 +17,8 @@ from docutils import nodes
 from sphinx.errors import ExtensionError
 from sphinx.writers.html5 import HTML5Translator
 
-MATHJAX_FILES = ("tex-chtml.js", "input", "output/chtml", "ui", "a11y", "sre", "adaptors")
+# What MathJax loads on demand (TeX extensions, fonts); weight.py writes tex-chtml.js itself.
+MATHJAX_FILES = ("input", "output/chtml")
 FOREIGN = ("http:", "https:", "//")
 
 

@@ -353,6 +353,13 @@ def _names(target: ast.expr, source: str) -> str:
     return ast.get_source_segment(source, target) or ""
 
 
+def _plain_target(target: ast.expr) -> bool:
+    """A name, or a flat tuple of names (no ``x[i]``, no ``obj.attr``, no ``*rest``, no nesting)."""
+    if isinstance(target, ast.Tuple | ast.List):
+        return all(isinstance(e, ast.Name) for e in target.elts)
+    return isinstance(target, ast.Name)
+
+
 def scaffold(sources: list[str]) -> str:
     """An attempt cell for the solution code ``sources``: the names to fill in, ``...`` for the rest.
 
@@ -392,8 +399,12 @@ def scaffold(sources: list[str]) -> str:
                 text = " = ".join(_names(t, clean) for t in targets)
                 if stored & inputs or isinstance(node, ast.AugAssign):
                     line = f"# {text} = ...  (update {text})"
+                elif not all(_plain_target(t) for t in targets):
+                    line = f"# {text} = ...  (fill in, then remove the #)"
                 else:
-                    line = f"{text} = ..."
+                    # One ... per name, so that the cell runs before it is filled in.
+                    width = max(len(t.elts) if isinstance(t, ast.Tuple | ast.List) else 1 for t in targets)
+                    line = f"{text} = " + ", ".join(["..."] * width)
                 if line not in out:
                     out.append(line)
                 written |= stored
