@@ -5,6 +5,7 @@ The browser checks of the decks are in test_slides_browser.py, the PDF handouts 
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -154,8 +155,11 @@ def test_slides_show_what_the_page_computed(lesson_book):
     demo = d.slides[3]
     assert any(t == "input" and a.get("type") == "range" for t, a in demo["tags"])
     assert 'class="hcl-demo-data"' in html and "hcl-layout-split" in html
-    frames = re.search(r'class="hcl-demo-data">(.*?)</script>', html, re.S).group(1)
-    assert frames.count('"img"') == 3
+    # Its frames are the page's own image files, not copies embedded in the deck.
+    frames = json.loads(re.search(r'class="hcl-demo-data">(.*?)</script>', html, re.S).group(1))["frames"]
+    assert len(frames) == 3 and all(f["src"].startswith("../_images/") for f in frames), frames
+    assert all((site / "slides" / f["src"]).resolve().is_file() for f in frames)
+    assert "data:image/png;base64" not in html
     # reveal.js and its plugins are served by the site itself.
     for name in ("reveal.js", "reveal.css", "plugin/notes.js", "plugin/math.js", "heicadlearn-deck.css"):
         assert (site / "_static/reveal" / name).is_file(), name
