@@ -291,6 +291,11 @@ class Visit:
         self.context.close()
 
 
+# Every WCAG 2.0, 2.1 and 2.2 level A and AA rule axe-core has, the experimental ones
+# (label-content-name-mismatch among them) included: axe runs them only when named.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
 @pytest.fixture(scope="module")
 def axe_source():
     path = ROOT / "node_modules" / "axe-core" / "axe.min.js"

@@ -15,7 +15,7 @@ import pytest
 
 from scripts import weigh
 
-from .conftest import ROOT, Visit, change_control, is_executable, snapshot, toc_docnames
+from .conftest import ROOT, WCAG_TAGS, Visit, change_control, is_executable, snapshot, toc_docnames
 
 pytestmark = pytest.mark.browser
 
@@ -150,9 +150,6 @@ def test_search_dialog_of_a_chapter_page_finds_pages(browser, server):
         v.close()
 
 
-# Every WCAG 2.0, 2.1 and 2.2 level A and AA rule axe-core has, the experimental ones
-# (label-content-name-mismatch among them) included: axe runs them only when named.
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 AXE_RUN = """async (tags) => {
   const rules = axe.getRules(tags).map(r => r.ruleId);
   const result = await axe.run(document, {runOnly: {type: 'rule', values: rules}, resultTypes: ['violations']});
