@@ -58,6 +58,17 @@ $(COLAB_VENV)/.installed: tests/envs/colab.txt
 test: book $(COLAB_VENV)/.installed
 	$(BIN)/python -m pytest
 
+# Lecture handouts: Debian's Chromium prints every slide deck of _build/html/slides to
+# _build/slides-pdf/<chapter>.pdf, one page per slide (`make book` makes the decks;
+# `make handouts` prints the site as it is, without building it first).
+.PHONY: slides-pdf handouts
+slides-pdf: book
+	@$(MAKE) --no-print-directory handouts
+
+handouts:
+	@test -d _build/html/slides || { echo "No slide decks yet: run 'make book' first."; exit 1; }
+	PYTHONPATH=book/_ext $(BIN)/python -m heicadlearn_book.handouts _build/html _build/slides-pdf
+
 lint: $(VENV)/.installed
 	$(BIN)/pre-commit run --all-files
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import http.server
 import os
 import re
+import shutil
+import subprocess
+import textwrap
 import threading
 from pathlib import Path
+from urllib.parse import urljoin, urlparse
 
 import pytest
 import yaml
+
+from scripts import weigh
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -26,6 +33,15 @@ def toc_docnames() -> list[str]:
     for part in toc.get("parts", []):
         names += [c["file"] for c in part.get("chapters", [])]
     return names
+
+
+# Reference pages, not lectures: every other page of the book is also a slide deck.
+NO_DECK = ("book/data", "book/references")
+
+
+def deck_docs() -> list[str]:
+    """Every chapter that is also a slide deck, in _toc.yml order."""
+    return [d for d in toc_docnames() if d not in NO_DECK]
 
 
 def is_executable(docname: str) -> bool:
@@ -142,3 +158,175 @@ def mirror_path() -> Path:
     if not env:
         pytest.fail("HEICADLEARN_DATA is not set: these tests compare against the course's data mirror.")
     return Path(env)
+
+
+# --- fixture books: small books with the real configuration and extension ----------------------
+
+FRONT = textwrap.dedent(
+    """\
+    ---
+    jupytext:
+      text_representation:
+        format_name: myst
+    kernelspec:
+      display_name: Python 3
+      language: python
+      name: python3
+    ---
+    """
+)
+
+
+def make_book(tmp_path: Path, pages: dict[str, str]) -> Path:
+    """A book with the real configuration and the given pages (first one is the root)."""
+    book = tmp_path / "fixture"
+    (book / "book").mkdir(parents=True)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["execute"]["cache"] = str(book / ".jupyter_cache")
+    (book / "_config.yml").write_text(yaml.safe_dump(config))
+    shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")
+    (book / "node_modules").symlink_to(ROOT / "node_modules")
+    shutil.copytree(ROOT / "_static", book / "_static")
+    shutil.copytree(ROOT / "book/_ext", book / "book/_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    names = list(pages)
+    toc = {"format": "jb-book", "root": f"book/{names[0]}"}
+    if len(names) > 1:
+        toc["chapters"] = [{"file": f"book/{n}"} for n in names[1:]]
+    (book / "_toc.yml").write_text(yaml.safe_dump(toc))
+    for name, text in pages.items():
+        (book / "book" / f"{name}.md").write_text(text)
+    return book
+
+
+def build(book: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(jupyter_book(book), capture_output=True, text=True, cwd=book, timeout=600)
+
+
+def code(source: str, tags: str = "") -> str:
+    tag_line = f":tags: [{tags}]\n" if tags else ""
+    return f"```{{code-cell}} ipython3\n{tag_line}{source}\n```\n"
+
+
+def cache_entries(book: Path) -> set[tuple[str, str]]:
+    """(notebook file name, hash) of every execution jupyter-cache holds for a fixture book."""
+    from jupyter_cache import get_cache
+
+    return {(Path(r.uri).name, r.hashkey) for r in get_cache(str(book / ".jupyter_cache")).list_cache_records()}
+
+
+# --- the browser: Debian's Chromium driven by Playwright, every other host cut off -------------
+
+FLAGS = weigh.FLAGS  # the flags `make weigh` starts Chromium with
+
+
+def chromium_path() -> str:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        pytest.fail(
+            "No Chromium found for the browser tests. Install Debian's package (`apt-get install chromium`) "
+            "or set CHROMIUM_PATH to a Chromium/Chrome executable."
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    """The built site on 127.0.0.1 (its base URL)."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A page opened with every request, console error and failure recorded."""
+
+    def __init__(self, browser, base, path, width=1280, color_scheme="light"):
+        self.base_host = urlparse(base).netloc
+        self.foreign, self.failed, self.errors, self.bad_status = [], [], [], []
+        self.requested = []  # every URL the page asked for, in order
+        self.context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=color_scheme)
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
+        self.page.goto(urljoin(base, path), wait_until="load")
+        self.wait_for_mathjax()
+
+    def _route(self, route):
+        self.requested.append(route.request.url)
+        url = urlparse(route.request.url)
+        if url.scheme in ("data", "blob") or url.netloc == self.base_host:
+            route.continue_()
+        else:
+            self.foreign.append(route.request.url)
+            route.abort()
+
+    def wait_for_mathjax(self):
+        has_mathjax = self.page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')")
+        if has_mathjax:
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            self.page.evaluate("() => MathJax.startup.promise")
+
+    def close(self):
+        self.context.close()
+
+
+# Every WCAG 2.0, 2.1 and 2.2 level A and AA rule axe-core has, the experimental ones
+# (label-content-name-mismatch among them) included: axe runs them only when named.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+@pytest.fixture(scope="module")
+def axe_source():
+    path = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    if not path.is_file():
+        pytest.fail("axe-core is missing: run `npm ci` (make book does).")
+    return path.read_text(encoding="utf-8")
+
+
+def snapshot(demo) -> str:
+    """What a precomputed demo shows now: its image, text, table and slider labels."""
+    return demo.evaluate(
+        """d => [...d.querySelectorAll('.hcl-demo-img, .hcl-demo-text, .hcl-demo-html, output')]
+                 .map(e => e.src || e.textContent || e.innerHTML).join('|')"""
+    )
+
+
+def change_control(control) -> str:
+    """Set a demo control to another value, with the keyboard or the mouse; returns its kind."""
+    kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+    if kind == "range":
+        control.focus()
+        control.press("End" if control.input_value() != control.get_attribute("max") else "Home")
+    elif kind == "checkbox":
+        control.click()
+    else:
+        options = control.locator("option")
+        current = control.input_value()
+        other = next(
+            options.nth(k).get_attribute("value")
+            for k in range(options.count())
+            if options.nth(k).get_attribute("value") != current
+        )
+        control.select_option(other)
+    return kind

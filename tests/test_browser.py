@@ -7,97 +7,21 @@ Page weights (issue #14) are counted as ``make weigh`` counts them (scripts/weig
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
 import statistics
-import threading
 from urllib.parse import urljoin, urlparse
 
 import pytest
 
 from scripts import weigh
 
-from .conftest import ROOT, is_executable, toc_docnames
+from .conftest import ROOT, WCAG_TAGS, Visit, change_control, is_executable, snapshot, toc_docnames
 
 pytestmark = pytest.mark.browser
 
 DOCS = toc_docnames()
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-FLAGS = weigh.FLAGS
 GENERIC_ALT = {"", "image", "png", "figure", "output image from code cell above", "_images"}
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not os.path.exists(path):
-        pytest.fail(
-            "No Chromium found for the browser tests. Install Debian's package (`apt-get install chromium`) "
-            "or set CHROMIUM_PATH to a Chromium/Chrome executable."
-        )
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=FLAGS, headless=True)
-        yield b
-        b.close()
-
-
-class Visit:
-    """A page opened with every request, console error and failure recorded."""
-
-    def __init__(self, browser, base, path, width=1280, color_scheme="light"):
-        self.base_host = urlparse(base).netloc
-        self.foreign, self.failed, self.errors, self.bad_status = [], [], [], []
-        self.requested = []  # every URL the page asked for, in order
-        self.context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=color_scheme)
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self.bad_status.append(f"{r.status} {r.url}"))
-        self.page.goto(urljoin(base, path), wait_until="load")
-        self.wait_for_mathjax()
-
-    def _route(self, route):
-        self.requested.append(route.request.url)
-        url = urlparse(route.request.url)
-        if url.scheme in ("data", "blob") or url.netloc == self.base_host:
-            route.continue_()
-        else:
-            self.foreign.append(route.request.url)
-            route.abort()
-
-    def wait_for_mathjax(self):
-        has_mathjax = self.page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')")
-        if has_mathjax:
-            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-            self.page.evaluate("() => MathJax.startup.promise")
-
-    def close(self):
-        self.context.close()
 
 
 def _open_every_page(browser, server, color_scheme):
@@ -183,30 +107,9 @@ def test_every_demo_control_changes_the_output(visits, doc):
         for j in range(controls.count()):
             control = controls.nth(j)
             before = snapshot(demo)
-            kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
-            if kind == "range":
-                control.focus()
-                control.press("End" if control.input_value() != control.get_attribute("max") else "Home")
-            elif kind == "checkbox":
-                control.click()
-            else:
-                options = control.locator("option")
-                current = control.input_value()
-                other = next(
-                    options.nth(k).get_attribute("value")
-                    for k in range(options.count())
-                    if options.nth(k).get_attribute("value") != current
-                )
-                control.select_option(other)
+            kind = change_control(control)
             after = snapshot(demo)
             assert after != before, f"{doc}: demo {i} did not change when control {j} ({kind}) changed"
-
-
-def snapshot(demo):
-    return demo.evaluate(
-        """d => [...d.querySelectorAll('.hcl-demo-img, .hcl-demo-text, .hcl-demo-html, output')]
-                 .map(e => e.src || e.textContent || e.innerHTML).join('|')"""
-    )
 
 
 @pytest.mark.parametrize(
@@ -247,17 +150,6 @@ def test_search_dialog_of_a_chapter_page_finds_pages(browser, server):
         v.close()
 
 
-@pytest.fixture(scope="module")
-def axe_source():
-    path = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-    if not path.is_file():
-        pytest.fail("axe-core is missing: run `npm ci` (make book does).")
-    return path.read_text(encoding="utf-8")
-
-
-# Every WCAG 2.0, 2.1 and 2.2 level A and AA rule axe-core has, the experimental ones
-# (label-content-name-mismatch among them) included: axe runs them only when named.
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 AXE_RUN = """async (tags) => {
   const rules = axe.getRules(tags).map(r => r.ruleId);
   const result = await axe.run(document, {runOnly: {type: 'rule', values: rules}, resultTypes: ['violations']});

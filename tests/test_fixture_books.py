@@ -4,62 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import textwrap
-from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import ROOT, jupyter_book
+from .conftest import FRONT, build, cache_entries, code, make_book
 
 pytestmark = pytest.mark.fixture_book
-
-FRONT = textwrap.dedent(
-    """\
-    ---
-    jupytext:
-      text_representation:
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
-    """
-)
-
-
-def make_book(tmp_path: Path, pages: dict[str, str]) -> Path:
-    """A book with the real configuration and the given pages (first one is the root)."""
-    book = tmp_path / "fixture"
-    (book / "book").mkdir(parents=True)
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    config["execute"]["cache"] = str(book / ".jupyter_cache")
-    (book / "_config.yml").write_text(yaml.safe_dump(config))
-    shutil.copy(ROOT / "book" / "references.bib", book / "book" / "references.bib")
-    (book / "node_modules").symlink_to(ROOT / "node_modules")
-    shutil.copytree(ROOT / "_static", book / "_static")
-    shutil.copytree(ROOT / "book/_ext", book / "book/_ext", ignore=shutil.ignore_patterns("__pycache__"))
-    names = list(pages)
-    toc = {"format": "jb-book", "root": f"book/{names[0]}"}
-    if len(names) > 1:
-        toc["chapters"] = [{"file": f"book/{n}"} for n in names[1:]]
-    (book / "_toc.yml").write_text(yaml.safe_dump(toc))
-    for name, text in pages.items():
-        (book / "book" / f"{name}.md").write_text(text)
-    return book
-
-
-def build(book: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(jupyter_book(book), capture_output=True, text=True, cwd=book, timeout=600)
-
-
-def code(source: str, tags: str = "") -> str:
-    tag_line = f":tags: [{tags}]\n" if tags else ""
-    return f"```{{code-cell}} ipython3\n{tag_line}{source}\n```\n"
-
 
 DEMO_PAGE = (
     FRONT
@@ -143,13 +94,6 @@ def test_warnings_in_cells_fail_the_build(tmp_path):
     result = build(make_book(tmp_path, {"warn": page}))
     assert result.returncode != 0
     assert "stderr was found in the cell outputs" in result.stdout + result.stderr
-
-
-def cache_entries(book: Path) -> set[tuple[str, str]]:
-    """(notebook file name, hash) of every execution jupyter-cache holds for a fixture book."""
-    from jupyter_cache import get_cache
-
-    return {(Path(r.uri).name, r.hashkey) for r in get_cache(str(book / ".jupyter_cache")).list_cache_records()}
 
 
 def test_failed_chapter_fails_again_until_it_passes(tmp_path, monkeypatch):

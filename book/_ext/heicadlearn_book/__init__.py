@@ -8,7 +8,9 @@ Build machinery, not part of the learner package: it lives beside the chapters i
   marked as incomplete), and only ``_toc.yml`` pages read;
 * :mod:`.launch`: the learner notebooks (:mod:`.notebooks` converts a chapter), the "Run
   this chapter" box and the header buttons for Colab, the hub and the download;
-* :mod:`.assets`: MathJax from the site itself, nothing from another host, accessible citations.
+* :mod:`.assets`: MathJax from the site itself, nothing from another host, accessible citations;
+* :mod:`.slides`: the ``{slide}`` blocks, hidden on the page, and a reveal.js deck per chapter
+  made from the executed page (:mod:`.handouts` prints the decks to PDF: ``make slides-pdf``).
 
 Settings, all in ``_config.yml``: the repository is ``repository.url`` and the site
 ``html.baseurl``; under ``sphinx.config``: ``heicadlearn_notebook_branch``,
@@ -22,7 +24,7 @@ import subprocess
 
 from sphinx.errors import ExtensionError
 
-from . import assets, execution, launch, weight
+from . import assets, execution, launch, slides, weight
 from .launch import launch_urls
 
 __all__ = ["launch_urls", "setup"]
@@ -88,4 +90,5 @@ def setup(app):
     assets.setup(app)
     launch.setup(app)
     weight.setup(app)
+    slides.setup(app)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}

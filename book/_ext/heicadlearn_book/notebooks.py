@@ -286,6 +286,8 @@ def convert_markdown(text: str, ctx: LinkContext, first_line: int = 1) -> list[S
             continue
         if tok.type in ("fence", "colon_fence") and tok.info.strip().startswith("{"):
             name, arg, options, body, skip = _directive_parts(tok.info, tok.content)
+            if name == "slide":  # lecture slides only (slides.py): not part of the learner's notebook
+                continue
             body_line = line + 1 + skip
             kind, converted = _convert_directive(name, arg, options, body, ctx, line, body_line)
             add(kind, converted)
@@ -539,7 +541,8 @@ def chapter_to_notebook(
                     cells.append(nbformat.v4.new_markdown_cell(ANSWER_CELL))
                     cells.append(nbformat.v4.new_markdown_cell(segment.text))
                 elif segment.text.strip():
-                    cells.append(nbformat.v4.new_markdown_cell(segment.text))
+                    # (no trailing blank line where a target such as "(tab-x)=" closed the cell)
+                    cells.append(nbformat.v4.new_markdown_cell(segment.text.rstrip("\n")))
         elif cell.cell_type == "code":
             tags = list(cell.metadata.get("tags", []))
             if "remove-cell" in tags and not checks:

@@ -186,6 +186,7 @@ ICONS = (
     "magnifying-glass",
     "moon",
     "outdent",
+    "person-chalkboard",  # the "Slides" button (slides.py)
     "rocket",
     "sun",
 )
