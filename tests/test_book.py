@@ -236,10 +236,10 @@ def test_figures_and_demo_frames_are_webp_files(site, doc):
     images = [a["src"] for t, a in parse(path).tags if t == "img" and "_images/" in a.get("src", "")]
     for payload in demo_payloads(html):
         for frame in payload["frames"]:
-            assert "img" not in frame, "a demo frame is still embedded"
-            if "src" in frame:
-                images.append(frame["src"])
-                with Image.open(path.parent / frame["src"]) as im:
+            if "img" in frame:
+                assert not frame["img"].startswith("data:"), "a demo frame is still embedded"
+                images.append(frame["img"])
+                with Image.open(path.parent / frame["img"]) as im:
                     assert (im.width, im.height) == (frame["width"], frame["height"])
     if doc in CHAPTERS and doc not in ("book/group_work", "book/jupyterhub_colab"):
         assert images, f"{doc} shows no figure"

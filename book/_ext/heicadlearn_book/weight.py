@@ -136,33 +136,28 @@ def compact_figures(app, doctree):
         node["uri"] = uri[: -len(path.name)] + name
 
 
-def _demo_module():
-    from heicadlearn import demo
-
-    return demo
-
-
 def demo_frames_as_files(app, doctree, docname):
     """``doctree-resolved``: every demo frame becomes a file in ``_images``; the page links it."""
     if app.builder.format != "html":
         return
-    demo = _demo_module()
     cache = _cache(app)
     folder = Path(app.outdir) / IMAGES_DIR
     page = app.builder.get_target_uri(docname)
     for node in list(doctree.findall(nodes.raw)):
-        if "html" not in node.get("format", "").split():
+        if "html" not in node.get("format", "").split() or 'class="hcl-demo"' not in node.astext()[:200]:
             continue
+        from heicadlearn import demo  # only where a page has a demo
+
         found = demo.read_html(node.astext())
         if found is None:
             continue
         spec, demo_id = found
         for frame in spec["frames"]:
-            if "img" not in frame:
+            if not frame.get("img", "").startswith(demo.PNG_URL):
                 continue
-            data, width, height = cache.webp(base64.b64decode(frame.pop("img")))
+            data, width, height = cache.webp(base64.b64decode(frame["img"][len(demo.PNG_URL) :]))
             name = _write_named(folder, data, ".webp")
-            frame.update(src=relative_uri(page, f"{IMAGES_DIR}/{name}"), width=width, height=height)
+            frame.update(img=relative_uri(page, f"{IMAGES_DIR}/{name}"), width=width, height=height)
         html = demo.render_html(spec, demo_id)
         node.replace_self(nodes.raw("", html, format="html", classes=node.get("classes", [])))
 
