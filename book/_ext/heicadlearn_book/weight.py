@@ -4,22 +4,22 @@
   Sphinx copies them (lossless for plots; lossy, quality :data:`LOSSY_QUALITY`, for
   photograph-like images where that is under :data:`LOSSY_IF_BELOW` of the lossless size).
   They stay ordinary ``<img>`` elements, so readers without JavaScript see every figure.
-* **Widget demos**: :mod:`heicadlearn.demo` embeds every precomputed frame as a base64
-  PNG. Here each frame becomes an image file (encoded like a figure) that the page only
+* **Widget demos**: :mod:`heicadlearn.demo` embeds every precomputed frame as a PNG
+  ``data:`` URL. Here each frame becomes an image file (encoded like a figure) that the page only
   fetches when a reader first picks that setting; the default setting's frame is an
   ``<img>`` in the page, so it shows without JavaScript.
 * **Icons**: the theme's 1.5 MB FontAwesome script is not loaded (template override
   ``_templates/static/webpack-macros.html``); the theme's own CSS draws the icons with
   FontAwesome's webfonts, and :func:`write_icon_fonts` replaces those fonts by subsets
   holding only the icons the templates use (:data:`ICONS`) and those the theme's CSS draws.
-* **Scripts**: every script file the extensions add runs ``defer``red (after the page is
-  parsed, in the same order), so that none holds up the first paint; the template override
+* **Scripts**: every script file the extensions add is deferred (runs after the page
+  is parsed, in the same order), so that none holds up the first paint; the template override
   ``_templates/layout.html`` does the same for the theme's search scripts. Only
   ``documentation_options.js`` stays as it was: the theme's inline scripts use it at once;
   and the search page keeps its scripts as the theme orders them.
   The thebe style sheet goes too (thebe is not used; its script is already dropped).
 * **MathJax**: ``_static/mathjax/tex-chtml.js`` is MathJax's own ``tex-chtml`` component
-  without the context menu (a third of its size): MathJax's component files
+  without the context menu (a third lighter): MathJax's component files
   :data:`MATHJAX_COMPONENTS`, concatenated in their load order. Anything else a page
   needs (a TeX extension, a font) MathJax still loads from the site on demand.
 
@@ -36,10 +36,7 @@ import re
 from pathlib import Path
 
 from docutils import nodes
-from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
-
-logger = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------- images
 
