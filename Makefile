@@ -101,8 +101,10 @@ weigh: $(VENV)/.installed
 	$(BIN)/python scripts/weigh.py
 
 # Benchmark (not part of `make test`): Lighthouse performance, accessibility and best-practices
-# scores of every page with mobile emulation; RUNS=3 reports each page's median run.
+# scores of every page with mobile emulation; RUNS=3 reports each page's median run;
+# THROTTLING=devtools throttles the browser itself instead of Lighthouse's simulation.
 RUNS ?= 1
+THROTTLING ?= simulate
 lighthouse: $(VENV)/.installed node_modules/.installed
 	@test -d _build/html || { echo "No site yet: run 'make book' first."; exit 1; }
-	$(BIN)/python scripts/lighthouse.py --runs $(RUNS)
+	$(BIN)/python scripts/lighthouse.py --runs $(RUNS) --throttling $(THROTTLING)

@@ -1,7 +1,8 @@
 """Page weight of the built site, as a reader's browser transfers it on first load.
 
 Every page of ``_toc.yml`` is opened in Chromium with an empty cache, served from
-127.0.0.1, until the network is idle. Each response is counted as GitHub Pages would send
+127.0.0.1, until the network is idle, then scrolled to its end (so that figures the page
+loads lazily count too) until the network is idle again. Each response is counted as GitHub Pages would send
 it: text (HTML, CSS, JavaScript, JSON, SVG) gzip-compressed, images and fonts as they are.
 The sizes only depend on the built files, so tests enforce the budgets below
 (``tests/test_browser.py``); ``make weigh`` prints the table.
@@ -41,6 +42,17 @@ BUDGET_PLAIN_PAGE = 400 * KB  # a page without code cells or math (references, d
 
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "application/xml", "image/svg+xml")
 GZIP_LEVEL = 6  # what common static hosts use by default
+
+
+# A reader scrolling through the whole page, a screen at a time.
+SCROLL_TO_END = """async () => {
+  for (let y = 0; y < document.documentElement.scrollHeight; y += window.innerHeight / 2) {
+    window.scrollTo(0, y);
+    await new Promise(r => setTimeout(r, 50));
+  }
+  window.scrollTo(0, document.documentElement.scrollHeight);
+  await new Promise(r => setTimeout(r, 500));
+}"""
 
 
 def chromium_path() -> str:
@@ -150,6 +162,8 @@ def weigh_page(browser, base: str, page: str, viewport=VIEWPORT, color_scheme: s
     tab.on("response", lambda r: responses.append(r))
     try:
         tab.goto(urljoin(base, page), wait_until="networkidle")
+        tab.evaluate(SCROLL_TO_END)
+        tab.wait_for_load_state("networkidle")
         plain = tab.evaluate("() => !document.querySelector('div.cell, mjx-container, script[src*=\"mathjax\"]')")
         weight = PageWeight(page, plain)
         host = urlparse(base).netloc

@@ -244,10 +244,10 @@ def test_figures_and_demo_frames_are_webp_files(site, doc):
     images = [a["src"] for t, a in parse(path).tags if t == "img" and "_images/" in a.get("src", "")]
     for payload in demo_payloads(html):
         for frame in payload["frames"]:
-            assert "img" not in frame, "a demo frame is still embedded"
-            if "src" in frame:
-                images.append(frame["src"])
-                with Image.open(path.parent / frame["src"]) as im:
+            if "img" in frame:
+                assert not frame["img"].startswith("data:"), "a demo frame is still embedded"
+                images.append(frame["img"])
+                with Image.open(path.parent / frame["img"]) as im:
                     assert (im.width, im.height) == (frame["width"], frame["height"])
     if doc in CHAPTERS and doc not in ("book/group_work", "book/jupyterhub_colab"):
         assert images, f"{doc} shows no figure"
@@ -312,3 +312,33 @@ def test_mathjax_is_tex_chtml_without_the_menu(site):
     for marker in ("AssistiveMml", 'registerConstructor("tex"', "CHTML"):
         assert marker in served, marker
     assert len(served) < 0.7 * len(full)
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_mathjax_and_its_fonts_only_where_there_are_formulas(site, doc):
+    page = parse(site / f"{doc}.html")
+    has_math = any(t in ("span", "div") and "math" in a.get("class", "").split() for t, a in page.tags)
+    scripts = [a.get("src", "") for t, a in page.tags if t == "script"]
+    loads_mathjax = any("mathjax/tex-chtml.js" in s for s in scripts)
+    preloads = [a["href"] for t, a in page.tags if t == "link" and a.get("rel") == "preload" and a.get("as") == "font"]
+    assert loads_mathjax == has_math, f"{doc}: formulas {has_math}, MathJax {loads_mathjax}"
+    assert bool(preloads) == has_math
+    for href in preloads:
+        assert (site / doc).parent.joinpath(href).resolve().is_file(), href
+    if doc == "book/welcome":
+        assert not has_math, "the root page has no formula, though its toctree includes pages with math"
+
+
+@pytest.mark.parametrize("doc", CHAPTERS)
+def test_figures_load_lazily_and_scripts_deferred(site, doc):
+    page = parse(site / f"{doc}.html")
+    figures = [
+        a
+        for t, a in page.tags
+        if t == "img" and "_images/" in a.get("src", "") and "hcl-demo-img" not in a.get("class", "")
+    ]
+    assert all(a.get("loading") == "lazy" for a in figures), doc
+    blocking = [
+        a["src"] for t, a in page.tags if t == "script" and a.get("src") and "defer" not in a and "async" not in a
+    ]
+    assert [s.split("?")[0].rsplit("/", 1)[-1] for s in blocking] == ["documentation_options.js"], blocking

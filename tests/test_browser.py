@@ -256,7 +256,7 @@ def _demo_frames(page) -> list[list[str]]:
               const data = JSON.parse(d.querySelector('.hcl-demo-data').textContent);
               const img = d.querySelector('.hcl-demo-img');
               return {first: img ? img.src : null,
-                      frames: data.frames.filter(f => f.src).map(f => new URL(f.src, location.href).href)};
+                      frames: data.frames.filter(f => f.img).map(f => new URL(f.img, location.href).href)};
            })"""
     )
 
@@ -312,7 +312,7 @@ def test_without_javascript_every_figure_and_first_frame_shows(browser, server, 
         shown = page.locator(".hcl-demo .hcl-demo-img").count()
         with_figures = page.evaluate(
             """() => [...document.querySelectorAll('.hcl-demo-data')]
-                  .filter(s => JSON.parse(s.textContent).frames.some(f => f.src)).length"""
+                  .filter(s => JSON.parse(s.textContent).frames.some(f => f.img)).length"""
         )
         assert shown == with_figures, f"{doc}: {with_figures} demos draw figures, {shown} show one"
     finally:

@@ -58,6 +58,7 @@ __all__ = [
 ]
 
 STATIC_ENV = "HEICADLEARN_STATIC_DEMOS"
+PNG_URL = "data:image/png;base64,"  # how a frame's image starts until the book moves it into a file
 MAX_FRAMES = 60
 MAX_BYTES = 2_000_000
 
@@ -157,7 +158,7 @@ def _run_once(func: Callable, kwargs: dict, dpi: int) -> dict:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
-        frame["img"] = base64.b64encode(buf.getvalue()).decode("ascii")
+        frame["img"] = PNG_URL + base64.b64encode(buf.getvalue()).decode("ascii")
     text = out.getvalue()
     if result is not None:
         if hasattr(result, "_repr_html_"):
@@ -262,16 +263,12 @@ def _control_html(cid: str, control: dict) -> str:
     return f'<label for="{cid}">{label}</label><select id="{cid}">{items}</select>'
 
 
-def _frame_src(frame: dict) -> str:
-    return frame["src"] if "src" in frame else f"data:image/png;base64,{frame['img']}"
-
-
 def render_html(spec: dict, demo_id: str) -> str:
     """The HTML of a precomputed demo: controls, the default setting's output, all settings' data.
 
-    A frame's image is either embedded (``img``: base64 PNG, as the kernel makes it) or a
-    file (``src``: URL, with ``width`` and ``height`` in pixels), which the page then loads
-    only when a reader first picks that setting. The book's extension moves the images
+    A frame's ``img`` is the URL of its image: a ``data:`` URL of the PNG, as the kernel
+    makes it, or a file (then with ``width`` and ``height`` in pixels), which the page only
+    loads when a reader first picks that setting. The book's extension moves the images
     into files (:func:`read_html` gives it the spec back).
     """
     start = 0
@@ -284,9 +281,9 @@ def render_html(spec: dict, demo_id: str) -> str:
         for i, c in enumerate(spec["controls"])
     )
     img = ""
-    if "img" in first or "src" in first:
+    if "img" in first:
         size = f' width="{first["width"]}" height="{first["height"]}"' if "width" in first else ""
-        src, alt = html.escape(_frame_src(first)), html.escape(first["alt"])
+        src, alt = html.escape(first["img"]), html.escape(first["alt"])
         img = f'<img class="hcl-demo-img" src="{src}"{size} alt="{alt}">'
     text = (
         f'<pre class="hcl-demo-text">{html.escape(first.get("text", ""))}</pre>'
@@ -334,8 +331,7 @@ if(c.type==='range'){var o=r.querySelector('output[for="'+c.id+'"]');
 o.textContent=JSON.parse(c.dataset.labels)[v(c)];}});
 var f=d.frames[k],im=r.querySelector('.hcl-demo-img'),t=r.querySelector('.hcl-demo-text'),
 h=r.querySelector('.hcl-demo-html');
-if(im&&(f.src||f.img)){if(f.width){im.width=f.width;im.height=f.height;}
-im.src=f.src||'data:image/png;base64,'+f.img;im.alt=f.alt;}
+if(im&&f.img){if(f.width){im.width=f.width;im.height=f.height;}im.src=f.img;im.alt=f.alt;}
 if(t){t.textContent=f.text||'';}if(h){h.innerHTML=f.html||'';}}
 cs.forEach(function(c){c.addEventListener('input',upd);c.addEventListener('change',upd);});})();"""
 

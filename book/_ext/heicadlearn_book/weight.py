@@ -3,25 +3,32 @@
 * **Figures**: the PNGs that executed code cells draw are re-encoded as WebP before
   Sphinx copies them (lossless for plots; lossy, quality :data:`LOSSY_QUALITY`, for
   photograph-like images where that is under :data:`LOSSY_IF_BELOW` of the lossless size).
-  They stay ordinary ``<img>`` elements, so readers without JavaScript see every figure.
-* **Widget demos**: :mod:`heicadlearn.demo` embeds every precomputed frame as a base64
-  PNG. Here each frame becomes an image file (encoded like a figure) that the page only
+  They stay ordinary ``<img>`` elements, so readers without JavaScript see every figure;
+  ``loading="lazy"`` lets the browser fetch those far below the screen when they come near
+  (browsers without JavaScript fetch them all at once).
+* **Widget demos**: :mod:`heicadlearn.demo` embeds every precomputed frame as a PNG
+  ``data:`` URL. Here each frame becomes an image file (encoded like a figure) that the page only
   fetches when a reader first picks that setting; the default setting's frame is an
   ``<img>`` in the page, so it shows without JavaScript.
 * **Icons**: the theme's 1.5 MB FontAwesome script is not loaded (template override
   ``_templates/static/webpack-macros.html``); the theme's own CSS draws the icons with
   FontAwesome's webfonts, and :func:`write_icon_fonts` replaces those fonts by subsets
   holding only the icons the templates use (:data:`ICONS`) and those the theme's CSS draws.
-* **Scripts**: every script file the extensions add runs ``defer``red (after the page is
-  parsed, in the same order), so that none holds up the first paint; the template override
+* **Scripts**: every script file the extensions add is deferred (runs after the page
+  is parsed, in the same order), so that none holds up the first paint; the template override
   ``_templates/layout.html`` does the same for the theme's search scripts. Only
   ``documentation_options.js`` stays as it was: the theme's inline scripts use it at once;
   and the search page keeps its scripts as the theme orders them.
-  The thebe style sheet goes too (thebe is not used; its script is already dropped).
+  The thebe style sheet goes too (thebe is not used; its script is already dropped), and
+  MathJax from pages without a formula: Sphinx loads it on every page whose toctree
+  includes a page with math, which is every page for the book's root, the welcome page.
 * **MathJax**: ``_static/mathjax/tex-chtml.js`` is MathJax's own ``tex-chtml`` component
-  without the context menu (a third of its size): MathJax's component files
+  without the context menu (a third lighter): MathJax's component files
   :data:`MATHJAX_COMPONENTS`, concatenated in their load order. Anything else a page
-  needs (a TeX extension, a font) MathJax still loads from the site on demand.
+  needs (a TeX extension, a font) MathJax still loads from the site on demand; the two
+  fonts every formula uses (:data:`MATHJAX_PRELOAD_FONTS`) are preloaded on pages with math
+  (``_templates/layout.html``), so that they arrive with MathJax rather than after it;
+  formulas are typeset a few at a time (:data:`MATHJAX_TYPESET_IN_BATCHES`).
 
 Encoded images are cached in ``_build/.doctrees/heicadlearn-images`` by the digest of
 the PNG, so a rebuild does not encode them again.
@@ -36,10 +43,7 @@ import re
 from pathlib import Path
 
 from docutils import nodes
-from sphinx.util import logging
 from sphinx.util.osutil import relative_uri
-
-logger = logging.getLogger(__name__)
 
 # ----------------------------------------------------------------------------- images
 
@@ -134,35 +138,31 @@ def compact_figures(app, doctree):
         data, _, _ = cache.webp(path.read_bytes())
         name = _write_named(path.parent, data, ".webp")
         node["uri"] = uri[: -len(path.name)] + name
-
-
-def _demo_module():
-    from heicadlearn import demo
-
-    return demo
+        node["loading"] = "lazy"
 
 
 def demo_frames_as_files(app, doctree, docname):
     """``doctree-resolved``: every demo frame becomes a file in ``_images``; the page links it."""
     if app.builder.format != "html":
         return
-    demo = _demo_module()
     cache = _cache(app)
     folder = Path(app.outdir) / IMAGES_DIR
     page = app.builder.get_target_uri(docname)
     for node in list(doctree.findall(nodes.raw)):
-        if "html" not in node.get("format", "").split():
+        if "html" not in node.get("format", "").split() or 'class="hcl-demo"' not in node.astext()[:200]:
             continue
+        from heicadlearn import demo  # only where a page has a demo
+
         found = demo.read_html(node.astext())
         if found is None:
             continue
         spec, demo_id = found
         for frame in spec["frames"]:
-            if "img" not in frame:
+            if not frame.get("img", "").startswith(demo.PNG_URL):
                 continue
-            data, width, height = cache.webp(base64.b64decode(frame.pop("img")))
+            data, width, height = cache.webp(base64.b64decode(frame["img"][len(demo.PNG_URL) :]))
             name = _write_named(folder, data, ".webp")
-            frame.update(src=relative_uri(page, f"{IMAGES_DIR}/{name}"), width=width, height=height)
+            frame.update(img=relative_uri(page, f"{IMAGES_DIR}/{name}"), width=width, height=height)
         html = demo.render_html(spec, demo_id)
         node.replace_self(nodes.raw("", html, format="html", classes=node.get("classes", [])))
 
@@ -305,6 +305,12 @@ RUN_AT_ONCE = ("documentation_options.js",)  # inline scripts of the theme read 
 UNUSED_CSS = ("sphinx-thebe.css",)
 
 
+def _is_mathjax(js) -> bool:
+    filename = str(getattr(js, "filename", js) or "")
+    body = str(getattr(js, "attributes", {}).get("body", ""))
+    return filename.endswith(f"mathjax/{MATHJAX_FILE}") or body.startswith("window.MathJax")
+
+
 def defer_scripts(app, pagename, templatename, context, doctree):
     """``html-page-context``: script files run deferred, in their order; unused style sheets go.
 
@@ -318,6 +324,8 @@ def defer_scripts(app, pagename, templatename, context, doctree):
     context["css_files"] = [
         c for c in context.get("css_files", []) if not str(getattr(c, "filename", c)).endswith(UNUSED_CSS)
     ]
+    if doctree is not None and not any(doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block)))):
+        context["script_files"] = [js for js in context.get("script_files", []) if not _is_mathjax(js)]
     if pagename == "search":
         return
     scripts = []
@@ -335,6 +343,9 @@ def defer_scripts(app, pagename, templatename, context, doctree):
             continue
         scripts.append(_JavaScript(filename, priority=js.priority, defer="defer", **attributes))
     context["script_files"] = scripts
+    if any(_is_mathjax(js) for js in scripts):
+        folder = f"_static/mathjax/{MATHJAX_FONTS}"
+        context["hcl_preload_fonts"] = [context["pathto"](f"{folder}/{font}", 1) for font in MATHJAX_PRELOAD_FONTS]
 
 
 # ----------------------------------------------------------------------------- MathJax
@@ -350,6 +361,34 @@ MATHJAX_COMPONENTS = (
     ("a11y/assistive-mml", "a11y/assistive-mml.js"),
 )
 MATHJAX_FILE = "tex-chtml.js"
+MATHJAX_FONTS = "output/chtml/fonts/woff-v2"
+MATHJAX_PRELOAD_FONTS = ("MathJax_Main-Regular.woff", "MathJax_Math-Italic.woff")
+# MathJax alone typesets a whole page in one go: on a page with a hundred formulas that is a
+# second or more of a phone's main thread in one task, during which the page ignores taps.
+# Here the formulas are typeset a few at a time, yielding between batches; a last pass over
+# the whole page typesets anything else, as MathJax alone would. (A page that sets its own
+# startup.pageReady keeps it.)
+MATHJAX_BATCH = 8
+MATHJAX_TYPESET_IN_BATCHES = """(function () {
+  var config = window.MathJax = window.MathJax || {};
+  config.startup = config.startup || {};
+  if (config.startup.pageReady) { return; }
+  config.startup.pageReady = function () {
+    var selector = '.math, .output_area, .tex2jax_process, .mathjax_process';
+    var roots = Array.prototype.filter.call(document.querySelectorAll(selector), function (e) {
+      return !(e.parentElement && e.parentElement.closest(selector));
+    });
+    var i = 0;
+    function next() {
+      if (i >= roots.length) { return MathJax.typesetPromise(); }
+      var batch = roots.slice(i, i += BATCH);
+      return MathJax.typesetPromise(batch).then(function () {
+        return new Promise(function (resolve) { setTimeout(resolve, 0); });
+      }).then(next);
+    }
+    return next();
+  };
+})();""".replace("BATCH", str(MATHJAX_BATCH))
 # The menu used to make every formula focusable; a displayed formula wider than the page
 # scrolls sideways (see _static/heicadlearn.css) and must stay reachable by keyboard.
 MATHJAX_FOCUSABLE_DISPLAY = """MathJax.startup.promise.then(function () {
@@ -365,6 +404,7 @@ def mathjax_bundle(es5: Path) -> str:
     parts = [
         "/* MathJax 3 tex-chtml without ui/menu, concatenated from its component files by the\n"
         "   HeiCADLearn book's build (book/_ext/heicadlearn_book/weight.py). Licence: Apache-2.0. */",
+        MATHJAX_TYPESET_IN_BATCHES,
         (es5 / startup[1]).read_text(encoding="utf-8"),
         # startup.js has queued its (empty) load list; the components below register before
         # that queue runs, and the loader is told they are here so that it never fetches them.
@@ -387,9 +427,9 @@ def _build_finished(app, exception):
 
 
 def setup(app):
-    # Figures are re-encoded while a page is read: a new encoding policy must re-read every page
+    # Figures are re-encoded while a page is read: a new encoding (or loading) policy must re-read every page
     # (a changed "env" setting does that), not reuse doctrees that point at the old files.
-    app.add_config_value("heicadlearn_image_encoding", ENCODING, "env")
+    app.add_config_value("heicadlearn_image_encoding", f"{ENCODING}-lazy", "env")
     app.add_css_file(ICON_CSS, priority=900)  # after the theme's and the site's stylesheets
     # Before Sphinx's image collector (priority 500) so that it copies the WebP files.
     app.connect("doctree-read", compact_figures, priority=400)
