@@ -86,9 +86,13 @@ def test_formulas_are_typeset(visits, doc):
         )
 
 
-def test_math_renders_as_mathjax(visits):
+def test_math_renders_as_mathjax_svg(visits):
     page = visits["book/regression_to_nn"].page
-    assert page.locator("mjx-container").count() > 0
+    assert page.locator("mjx-container[jax='SVG'] > svg").count() > 50
+    # Typeset at build time: drawn at once, with a size, and no MathJax in the page.
+    assert page.evaluate("() => typeof window.MathJax") == "undefined"
+    box = page.locator("mjx-container[jax='SVG'] > svg").first.bounding_box()
+    assert box and box["width"] > 5 and box["height"] > 5
 
 
 # Every executable chapter has a widget demo except these two (no demo by design).
@@ -157,19 +161,24 @@ AXE_RUN = """async (tags) => {
 }"""
 
 
+def serious_violations(page, axe_source) -> list[str]:
+    """Every WCAG 2.x A/AA axe rule on the page as it is now; the serious and critical findings."""
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(AXE_RUN, WCAG_TAGS)
+    assert "label-content-name-mismatch" in result["rules"] and "color-contrast" in result["rules"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — e.g. {v['nodes'][0]['html'][:120]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("doc", DOCS)
 def test_accessibility(request, axe_source, doc, scheme):
     page = request.getfixturevalue("visits" if scheme == "light" else "dark_visits")[doc].page
     assert page.evaluate("() => document.documentElement.dataset.theme") == scheme
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate(AXE_RUN, WCAG_TAGS)
-    assert "label-content-name-mismatch" in result["rules"] and "color-contrast" in result["rules"]
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} — e.g. {v['nodes'][0]['html'][:120]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    serious = serious_violations(page, axe_source)
     assert serious == [], "\n".join(serious)
 
 
@@ -187,11 +196,14 @@ def test_images_have_specific_alt_text(visits, doc):
 
 
 @pytest.mark.parametrize("doc", DOCS)
-def test_no_horizontal_scroll_on_a_phone(browser, server, doc):
+def test_phone_layout(browser, server, axe_source, doc):
+    """At 375 px nothing scrolls sideways, and what the narrow header hides keeps its accessible name."""
     v = Visit(browser, server, f"{doc}.html", width=375)
     try:
         overflow = v.page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"{doc}: {overflow} px of horizontal scroll at 375 px width"
+        serious = serious_violations(v.page, axe_source)
+        assert serious == [], f"{doc} at 375 px:\n" + "\n".join(serious)
         if doc == "book/welcome":
             v.page.screenshot(path=str(SCREENSHOTS / "phone_book_welcome.png"), full_page=False)
     finally:
@@ -324,7 +336,8 @@ def test_formulas_are_valid_and_readable_by_screen_readers(visits, doc):
     page = visits[doc].page
     found = page.evaluate(
         """() => ({math: document.querySelectorAll('mjx-container').length,
-                  errors: [...document.querySelectorAll('mjx-merror, mjx-mtext[style*="red"]')]
+                  errors: [...document.querySelectorAll(
+                      'mjx-merror, mjx-mtext[style*="red"], [data-mjx-error], [data-mml-node="merror"]')]
                     .map(e => e.closest('mjx-container').querySelector('math')?.outerHTML.slice(0, 200)),
                   spoken: document.querySelectorAll('mjx-container mjx-assistive-mml math').length})"""
     )

@@ -39,10 +39,11 @@ def test_demo_page_is_static_offline_and_launchable(tmp_path):
     # Three precomputed frames, each an image file of the site (or still embedded) with its alt text.
     assert len(frames) == 3 and all(("src" in f or "img" in f) and f.get("alt") for f in frames)
     assert 'type="range"' in html
-    # MathJax comes from the site itself; nothing is loaded from another host.
-    assert (
-        '<script async="async" src="../_static/mathjax/tex-chtml.js' in html or "_static/mathjax/tex-chtml.js" in html
-    )
+    # The formula was typeset while building (SVG and MathML), so the page loads no MathJax; the site
+    # still serves MathJax itself, for the slide decks. Nothing is loaded from another host.
+    assert '<mjx-container class="MathJax" jax="SVG"' in html and "<mjx-assistive-mml" in html
+    assert "mathjax/tex-chtml.js" not in html and "_static/heicadlearn-math.css" in html
+    assert "mjx-assistive-mml" in (book / "_build/html/_static/heicadlearn-math.css").read_text()
     assert (book / "_build/html/_static/mathjax/tex-chtml.js").is_file()
     assert (book / "_build/html/_static/mathjax/output/chtml/fonts/woff-v2").is_dir()
     loads = [t for t in re.findall(r"<(?:script|link|img)[^>]*>", html) if 'rel="canonical"' not in t]
@@ -181,3 +182,16 @@ def test_syntax_without_a_notebook_form_stops_the_build_with_file_and_line(tmp_p
     assert result.returncode != 0
     line = page.splitlines().index("```{sidebar} Aside") + 1
     assert f"book/aside.md:{line}: the directive {{sidebar}}" in result.stdout + result.stderr
+
+
+def test_a_formula_mathjax_cannot_typeset_stops_the_build_with_file_and_line(tmp_path):
+    page = "# Formulas\n\nFine: $x^2$.\n\nBroken: $\\frac{a}{b$ and $\\nosuchmacro x$.\n"
+    result = build(make_book(tmp_path, {"formulas": page}))
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    line = page.splitlines().index("Broken: $\\frac{a}{b$ and $\\nosuchmacro x$.") + 1
+    assert (
+        f"book/formulas.md:{line}: WARNING: MathJax cannot typeset the formula '\\\\frac{{a}}{{b': Missing close brace"
+        in out
+    ), out[-2000:]
+    assert "Undefined control sequence \\nosuchmacro" in out

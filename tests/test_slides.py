@@ -157,8 +157,8 @@ def test_slides_show_what_the_page_computed(lesson_book):
     assert 'class="hcl-demo-data"' in html and "hcl-layout-split" in html
     # Its frames are the page's own image files, not copies embedded in the deck.
     frames = json.loads(re.search(r'class="hcl-demo-data">(.*?)</script>', html, re.S).group(1))["frames"]
-    assert len(frames) == 3 and all(f["src"].startswith("../_images/") for f in frames), frames
-    assert all((site / "slides" / f["src"]).resolve().is_file() for f in frames)
+    assert len(frames) == 3 and all(f["img"].startswith("../_images/") for f in frames), frames
+    assert all((site / "slides" / f["img"]).resolve().is_file() for f in frames)
     assert "iVBORw0KGgo" not in html  # no PNG embedded as base64 (its signature's encoding)
     # reveal.js and its plugins are served by the site itself.
     for name in ("reveal.js", "reveal.css", "plugin/notes.js", "plugin/math.js", "heicadlearn-deck.css"):

@@ -9,6 +9,8 @@ Build machinery, not part of the learner package: it lives beside the chapters i
 * :mod:`.launch`: the learner notebooks (:mod:`.notebooks` converts a chapter), the "Run
   this chapter" box and the header buttons for Colab, the hub and the download;
 * :mod:`.assets`: MathJax from the site itself, nothing from another host, accessible citations;
+* :mod:`.mathsvg`: formulas typeset as SVG while the book is built, so pages need no MathJax;
+* :mod:`.weight`: light pages (WebP figures and demo frames, icon font subsets, deferred scripts);
 * :mod:`.slides`: the ``{slide}`` blocks, hidden on the page, and a reveal.js deck per chapter
   made from the executed page (:mod:`.handouts` prints the decks to PDF: ``make slides-pdf``).
 
@@ -24,7 +26,7 @@ import subprocess
 
 from sphinx.errors import ExtensionError
 
-from . import assets, execution, launch, slides, weight
+from . import assets, execution, launch, mathsvg, slides, weight
 from .launch import launch_urls
 
 __all__ = ["launch_urls", "setup"]
@@ -88,6 +90,7 @@ def setup(app):
     app.connect("builder-inited", _builder_inited)
     execution.setup(app)
     assets.setup(app)
+    mathsvg.setup(app)
     launch.setup(app)
     weight.setup(app)
     slides.setup(app)

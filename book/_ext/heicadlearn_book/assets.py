@@ -6,6 +6,8 @@
   require.js or the widget manager) are left out of every page.
 * Citations are marked up as list items (docutils' ``doc-biblioentry`` role, inside
   ``role="list"``, is rejected by screen readers and axe).
+* Element ids are unique on a page: sphinx-exercise gives the body of every exercise and every
+  solution the same id (:data:`SHARED_IDS`); the second and later get a number.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sphinx.writers.html5 import HTML5Translator
 # What MathJax loads on demand (TeX extensions, fonts); weight.py writes tex-chtml.js itself.
 MATHJAX_FILES = ("input", "output/chtml")
 FOREIGN = ("http:", "https:", "//")
+SHARED_IDS = ("exercise-content", "solution-content")  # sphinx_exercise/directive.py
 
 
 def mathjax_source(app) -> Path:
@@ -65,6 +68,21 @@ def depart_citation(self: HTML5Translator, node):
     HTML5Translator.depart_citation(self, node)
 
 
+def _number_shared_ids(app, doctree, docname):
+    """``doctree-resolved``: ``exercise-content``, ``exercise-content-2``, … (nothing links to them)."""
+    seen = dict.fromkeys(SHARED_IDS, 0)
+    for node in doctree.findall(nodes.Element):
+        if not any(i in seen for i in node.get("ids", ())):
+            continue
+        ids = []
+        for i in node["ids"]:
+            if i in seen:
+                seen[i] += 1
+                i = i if seen[i] == 1 else f"{i}-{seen[i]}"
+            ids.append(i)
+        node["ids"] = ids
+
+
 def _copy_mathjax(app, exception):
     if exception is not None or app.builder.format != "html":
         return
@@ -87,4 +105,5 @@ def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", _builder_inited)
     app.connect("html-page-context", _drop_foreign_assets, priority=600)
+    app.connect("doctree-resolved", _number_shared_ids)
     app.connect("build-finished", _copy_mathjax)

@@ -254,11 +254,19 @@ class DeckWriter:
 
     def html(self, node) -> str:
         builder = self.app.builder
-        state = ("imgpath", "current_docname", "add_permalinks", "fignumbers", "secnumbers")
+        state = (
+            "imgpath",
+            "current_docname",
+            "add_permalinks",
+            "fignumbers",
+            "secnumbers",
+            "heicadlearn_writing_decks",
+        )
         saved = {name: getattr(builder, name, None) for name in state}
         builder.imgpath = relative_uri(self.deck, builder.imagedir)
         builder.current_docname = self.docname
         builder.add_permalinks = False  # no "#" links to anchors of the page
+        builder.heicadlearn_writing_decks = True  # formulas as TeX for the math plugin (mathsvg.py)
         builder.fignumbers = self.app.env.toc_fignumbers.get(self.docname, {})
         builder.secnumbers = self.app.env.toc_secnumbers.get(self.docname, {})
         try:

@@ -19,15 +19,12 @@
   ``_templates/layout.html`` does the same for the theme's search scripts. Only
   ``documentation_options.js`` stays as it was: the theme's inline scripts use it at once;
   and the search page keeps its scripts as the theme orders them.
-  The thebe style sheet goes too (thebe is not used; its script is already dropped), and
-  MathJax from pages without a formula: Sphinx loads it on every page whose toctree
-  includes a page with math, which is every page for the book's root, the welcome page.
-* **MathJax**: ``_static/mathjax/tex-chtml.js`` is MathJax's own ``tex-chtml`` component
-  without the context menu (a third lighter): MathJax's component files
-  :data:`MATHJAX_COMPONENTS`, concatenated in their load order. Anything else a page
-  needs (a TeX extension, a font) MathJax still loads from the site on demand; the two
-  fonts every formula uses (:data:`MATHJAX_PRELOAD_FONTS`) are preloaded on pages with math
-  (``_templates/layout.html``), so that they arrive with MathJax rather than after it;
+  The thebe style sheet goes too (thebe is not used; its script is already dropped).
+* **Formulas** are typeset while the book is built (:mod:`.mathsvg`): no page loads MathJax.
+* **MathJax for the slide decks** (reveal.js's math plugin): ``_static/mathjax/tex-chtml.js`` is
+  MathJax's own ``tex-chtml`` component without the context menu (a third lighter): MathJax's
+  component files :data:`MATHJAX_COMPONENTS`, concatenated in their load order. Anything else
+  a deck needs (a TeX extension, a font) MathJax still loads from the site on demand;
   formulas are typeset a few at a time (:data:`MATHJAX_TYPESET_IN_BATCHES`).
 
 Encoded images are cached in ``_build/.doctrees/heicadlearn-images`` by the digest of
@@ -305,12 +302,6 @@ RUN_AT_ONCE = ("documentation_options.js",)  # inline scripts of the theme read 
 UNUSED_CSS = ("sphinx-thebe.css",)
 
 
-def _is_mathjax(js) -> bool:
-    filename = str(getattr(js, "filename", js) or "")
-    body = str(getattr(js, "attributes", {}).get("body", ""))
-    return filename.endswith(f"mathjax/{MATHJAX_FILE}") or body.startswith("window.MathJax")
-
-
 def defer_scripts(app, pagename, templatename, context, doctree):
     """``html-page-context``: script files run deferred, in their order; unused style sheets go.
 
@@ -324,8 +315,6 @@ def defer_scripts(app, pagename, templatename, context, doctree):
     context["css_files"] = [
         c for c in context.get("css_files", []) if not str(getattr(c, "filename", c)).endswith(UNUSED_CSS)
     ]
-    if doctree is not None and not any(doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block)))):
-        context["script_files"] = [js for js in context.get("script_files", []) if not _is_mathjax(js)]
     if pagename == "search":
         return
     scripts = []
@@ -343,9 +332,6 @@ def defer_scripts(app, pagename, templatename, context, doctree):
             continue
         scripts.append(_JavaScript(filename, priority=js.priority, defer="defer", **attributes))
     context["script_files"] = scripts
-    if any(_is_mathjax(js) for js in scripts):
-        folder = f"_static/mathjax/{MATHJAX_FONTS}"
-        context["hcl_preload_fonts"] = [context["pathto"](f"{folder}/{font}", 1) for font in MATHJAX_PRELOAD_FONTS]
 
 
 # ----------------------------------------------------------------------------- MathJax
@@ -361,8 +347,6 @@ MATHJAX_COMPONENTS = (
     ("a11y/assistive-mml", "a11y/assistive-mml.js"),
 )
 MATHJAX_FILE = "tex-chtml.js"
-MATHJAX_FONTS = "output/chtml/fonts/woff-v2"
-MATHJAX_PRELOAD_FONTS = ("MathJax_Main-Regular.woff", "MathJax_Math-Italic.woff")
 # MathJax alone typesets a whole page in one go: on a page with a hundred formulas that is a
 # second or more of a phone's main thread in one task, during which the page ignores taps.
 # Here the formulas are typeset a few at a time, yielding between batches; a last pass over
