@@ -31,10 +31,9 @@ def test_tex_is_what_sphinx_would_give_mathjax():
 
 
 def test_formulas_become_svg_with_mathml_and_errors_are_reported():
-    css, items = mathsvg.typeset(
-        APP, [(r"\frac{\partial L}{\partial w}", False), ("x^2", True), (r"\nosuchmacro", False)]
-    )
-    first, second, broken = items
+    result = mathsvg.typeset(APP, [(r"\frac{\partial L}{\partial w}", False), ("x^2", True), (r"\nosuchmacro", False)])
+    css, (first, second, broken) = result["css"], result["items"]
+    assert result["cache"] == ""  # local glyphs: each formula stands alone
     assert first["error"] is None and second["error"] is None
     for item in (first, second):
         assert item["html"].startswith('<mjx-container class="MathJax" jax="SVG"')
@@ -50,9 +49,21 @@ def test_formulas_become_svg_with_mathml_and_errors_are_reported():
     assert "mjx-assistive-mml" in css and 'mjx-container[jax="SVG"]' in css
 
 
+def test_a_page_draws_each_glyph_once():
+    formulas = [("x + y", False), ("x^2 + y^2", True), ("x", False)]
+    local = mathsvg.typeset(APP, formulas)
+    page = mathsvg.typeset(APP, formulas, glyphs="global")
+    assert page["cache"].startswith('<svg id="MJX-p') and 'style="display: none"' in page["cache"]
+    defined = re.findall(r'<path id="([^"]+)"', page["cache"])
+    assert len(defined) == len(set(defined)) == 4  # x, y, +, 2
+    html = "".join(item["html"] for item in page["items"])
+    assert "<path id=" not in html and set(re.findall(r'href="#([^"]+)"', html)) == set(defined)
+    assert len(page["cache"] + html) < 0.8 * len("".join(item["html"] for item in local["items"]))
+
+
 def test_two_runs_never_share_an_id():
-    _, (a,) = mathsvg.typeset(APP, [("x", False)])
-    _, (b,) = mathsvg.typeset(APP, [("x", False)])
+    (a,) = mathsvg.typeset(APP, [("x", False)])["items"]
+    (b,) = mathsvg.typeset(APP, [("x", False)])["items"]
     assert set(re.findall(r'id="([^"]+)"', a["html"])).isdisjoint(re.findall(r'id="([^"]+)"', b["html"]))
 
 

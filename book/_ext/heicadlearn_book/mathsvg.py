@@ -9,6 +9,9 @@ writes its output into the page:
 * every formula is an ``<mjx-container>`` holding an SVG (``aria-hidden``) and MathJax's
   hidden MathML copy for screen readers, exactly as MathJax's SVG output makes them in a
   browser; glyphs are drawn in ``currentColor``, so formulas follow light and dark mode;
+* each glyph's outline is in the page once, in a hidden SVG at its top, and the formulas
+  use it (MathJax's own ``fontCache: "global"``), which halves the HTML of a page with many
+  formulas;
 * a displayed formula is focusable, because a wide one scrolls sideways on a phone;
 * MathJax's style sheet for its SVG output is written to ``_static/`` (:data:`CSS_FILE`);
 * no page loads MathJax. Slide decks still do: while the decks are written, formulas go out
@@ -57,10 +60,18 @@ def tex_of(node: nodes.math | nodes.math_block) -> tuple[str, bool]:
     return body, True
 
 
-def typeset(app, formulas: list[tuple[str, bool]]) -> tuple[str, list[dict]]:
-    """MathJax's SVG style sheet and one ``{"html", "error"}`` per ``(tex, display)``."""
+def typeset(app, formulas: list[tuple[str, bool]], glyphs: str = "local") -> dict:
+    """Run MathJax once: ``{"css", "cache", "items"}``, one ``{"html", "error"}`` item per formula.
+
+    ``glyphs="global"`` draws each glyph once, in ``cache`` (an SVG the page must hold once);
+    ``"local"`` keeps every formula's glyphs inside it.
+    """
     es5 = Path(app.srcdir) / app.config.heicadlearn_mathjax_dir
-    request = {"prefix": f"p{next(_batches)}", "formulas": [{"tex": t, "display": d} for t, d in formulas]}
+    request = {
+        "prefix": f"p{next(_batches)}",
+        "fontCache": glyphs,
+        "formulas": [{"tex": t, "display": d} for t, d in formulas],
+    }
     try:
         done = subprocess.run(
             ["node", str(SCRIPT), str(es5)],
@@ -77,8 +88,7 @@ def typeset(app, formulas: list[tuple[str, bool]]) -> tuple[str, list[dict]]:
         ) from None
     if done.returncode != 0:
         raise ExtensionError(f"typesetting the formulas failed: {done.stderr.strip()[-2000:]}")
-    result = json.loads(done.stdout)
-    return result["css"], result["items"]
+    return json.loads(done.stdout)
 
 
 def _for_decks(builder) -> bool:
@@ -94,9 +104,10 @@ def _typeset_page(app, doctree, docname):
     found = list(doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block))))
     if not found:
         return
-    css, items = typeset(app, [tex_of(node) for node in found])
-    app.builder.heicadlearn_math_css = css
-    for node, item in zip(found, items, strict=True):
+    result = typeset(app, [tex_of(node) for node in found], glyphs="global")
+    app.builder.heicadlearn_math_css = result["css"]
+    doctree.insert(0, nodes.raw("", result["cache"], format="html"))  # the page's glyphs, drawn once
+    for node, item in zip(found, result["items"], strict=True):
         node[SVG_KEY] = item["html"]
         if item["error"]:
             tex = tex_of(node)[0]
@@ -112,7 +123,7 @@ def _typeset_page(app, doctree, docname):
 
 def _svg(translator, node) -> str:
     if SVG_KEY not in node:  # a formula outside the page's own tree (none in this book so far)
-        node[SVG_KEY] = typeset(translator.builder.app, [tex_of(node)])[1][0]["html"]
+        node[SVG_KEY] = typeset(translator.builder.app, [tex_of(node)])["items"][0]["html"]
     return node[SVG_KEY]
 
 
@@ -151,7 +162,7 @@ def _write_css(app, exception):
         return
     css = getattr(app.builder, "heicadlearn_math_css", None)
     if css is None:
-        css, _items = typeset(app, [])
+        css = typeset(app, [])["css"]
     target = Path(app.outdir) / "_static" / CSS_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("/* MathJax's style sheet for its SVG output (book/_ext/heicadlearn_book/mathsvg.py) */\n" + css)
