@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import http.server
 import os
 import re
@@ -231,18 +230,11 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def server(site):
-    """The built site on 127.0.0.1 (its base URL)."""
+    """The built site on 127.0.0.1 (its base URL), served as `make slides-pdf` serves it."""
+    from heicadlearn_book.handouts import serve
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -288,14 +288,7 @@ def test_demo_frames_load_only_when_first_picked(browser, server):
         demo.scroll_into_view_if_needed()
         before = demo.locator(".hcl-demo-img").get_attribute("src")
         control = demo.locator(".hcl-demo-controls input, .hcl-demo-controls select").first
-        kind = control.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
-        if kind == "range":
-            control.focus()
-            control.press("End" if control.input_value() != control.get_attribute("max") else "Home")
-        elif kind == "checkbox":
-            control.click()
-        else:
-            control.select_option(index=0 if control.evaluate("e => e.selectedIndex") else 1)
+        change_control(control)
         img = demo.locator(".hcl-demo-img")
         v.page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img.element_handle())
         after = img.evaluate("i => i.src")
