@@ -21,6 +21,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 GLUE_ROLE = re.compile(r"\{glue(?::\w*)?\}`[^`]*`")
+SLIDE_SHOW = re.compile(r"^:show:.*\n", re.MULTILINE)
+
+
+def unexecuted(text: str) -> str:
+    """A chapter as this scratch build sees it when it does not execute it.
+
+    Without execution it has no glued values and no figures from code cells, so its glue
+    roles become a placeholder and its slides show no outputs, instead of warnings.
+    """
+    return SLIDE_SHOW.sub("", GLUE_ROLE.sub("…", text))
 
 
 def main(name: str) -> int:
@@ -46,11 +56,11 @@ def main(name: str) -> int:
     (work / "node_modules").symlink_to(ROOT / "node_modules")
     config = yaml.safe_load((work / "_config.yml").read_text())
     others = [str(p.relative_to(work)) for p in (work / "book").glob("*.md") if p.stem != name]
-    # The other chapters are not executed here, so they have no glued values: in this scratch
-    # copy only, their glue roles become a placeholder instead of a warning.
+    # The other chapters are not executed here: in this scratch copy only, they lose what
+    # execution would give them (glued values, figures for their slides).
     for other in others:
         path = work / other
-        path.write_text(GLUE_ROLE.sub("…", path.read_text(encoding="utf-8")), encoding="utf-8")
+        path.write_text(unexecuted(path.read_text(encoding="utf-8")), encoding="utf-8")
     config["execute"]["exclude_patterns"] = others
     config["execute"]["cache"] = str(keep_cache)
     (work / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -264,6 +264,13 @@ def test_scaffold_keeps_names_and_signatures_only():
     exec(compile(out, "attempt", "exec"), {"fit": None})  # the unfilled attempt cell runs
 
 
+def test_scaffold_leaves_room_for_a_loop():
+    out = scaffold(["by_dose = {}\nfor n in (5, 20):\n    by_dose[n] = n * 2\n    print(n)\n"])
+    assert out.splitlines()[-2:] == ["by_dose = ...", "...  # your code here"]
+    assert "for n" not in out and "print" not in out
+    exec(compile(out, "attempt", "exec"), {})
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -80,3 +80,14 @@ def test_lint_is_clean():
     ):
         result = subprocess.run([str(c) for c in cmd], cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 0, f"{cmd[0].name} {cmd[1]}: {result.stdout[-2000:]}{result.stderr[-2000:]}"
+
+
+def test_make_chapter_strips_what_only_execution_gives_other_chapters():
+    """`make chapter` leaves the other chapters unexecuted: no glue roles, no slides showing outputs."""
+    from scripts.build_chapter import unexecuted
+
+    for path in sorted((ROOT / "book").glob("*.md")):
+        text = unexecuted(path.read_text(encoding="utf-8"))
+        assert "{glue" not in text and not re.search(r"^:show:", text, re.MULTILINE), path.name
+    slide = "```{slide} Title\n:show: fig-a out-b\n:layout: split\n- point\n```\n"
+    assert unexecuted(slide) == "```{slide} Title\n:layout: split\n- point\n```\n"

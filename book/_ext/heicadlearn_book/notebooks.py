@@ -365,8 +365,8 @@ def scaffold(sources: list[str]) -> str:
 
     Imports are kept; each assignment becomes ``name = ...``, unless the solution also
     reads that name before it writes it (``x = x / 255``), where a ``...`` for it would break
-    the cells that follow; functions keep their signature and docstring. Nothing of the
-    solution's right-hand sides appears.
+    the cells that follow; functions keep their signature and docstring; a loop or other
+    block becomes a ``...`` line of its own. Nothing of the solution's right-hand sides appears.
     """
     out = [
         "# Your turn: replace each ... with your code, then run the cell.",
@@ -408,6 +408,11 @@ def scaffold(sources: list[str]) -> str:
                 if line not in out:
                     out.append(line)
                 written |= stored
+            elif isinstance(node, ast.For | ast.While | ast.If | ast.With | ast.Try):
+                # The work happens in a block (a loop over doses, say): leave room for it.
+                line = "...  # your code here"
+                if out[-1] != line:
+                    out.append(line)
     if not any(line.strip().endswith("...") and not line.lstrip().startswith("#") for line in out):
         out.append("...  # your code here")
     return "\n".join(out)
