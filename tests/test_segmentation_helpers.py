@@ -11,6 +11,7 @@ from heicadlearn.segmentation import (
     label_objects,
     labels_from_probabilities,
     match_instances,
+    merged_objects,
     merges_and_splits,
     otsu_threshold,
     outlines,
@@ -226,3 +227,15 @@ def test_merges_and_splits_are_counted():
     halves = labels.copy()
     halves[(labels == 1) & (np.arange(100)[None, :] < 35)] = 3  # cut the left disc in two
     assert merges_and_splits(labels, halves) == (0, 1)
+
+
+def test_merged_objects_flags_the_merges_in_the_order_of_the_matching():
+    labels = two_touching_discs()
+    merged = (labels > 0).astype(np.int32) * 7  # one object, label 7: both discs in one blob
+    speck = merged.copy()
+    speck[0, 0] = 3  # a second predicted object, labelled lower, that covers nothing
+    flags = merged_objects(labels, speck)
+    assert flags.tolist() == [False, True]  # label 3 first, then label 7, as in match_instances
+    assert len(flags) == len(match_instances(labels, speck).pred_matched)
+    assert merged_objects(labels, labels).tolist() == [False, False]
+    assert int(merged_objects(labels, merged).sum()) == merges_and_splits(labels, merged)[0] == 1
